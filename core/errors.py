@@ -58,3 +58,11 @@ class UnsupportedImageError(InputFileError):
 
 class GazeDataError(InputFileError):
     """A gaze or dataset table (CSV/JSON) that is missing columns or holds bad values."""
+
+
+class MalformedHeaderError(InputFileError):
+    """A header field that cannot be parsed or holds an impossible value.
+
+    For example a DICOM element with an unknown Value Representation or a wrong length, Rows
+    that are not a number, or a Rescale Slope of zero.
+    """

@@ -67,7 +67,9 @@ import contextlib
 import io
 import logging
 import math
+import struct
 import threading
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,6 +77,8 @@ import numpy as np
 
 from core.errors import (
     CorruptPixelDataError,
+    FileTooLargeError,
+    MalformedHeaderError,
     NoPixelDataError,
     NotAnImageError,
     TruncatedFileError,
@@ -233,29 +237,20 @@ def dicom_from_source(
 def _read(
     src: Source, *, window: int | VoiWindow, max_pixels: int, spacing_mm: tuple[float, float] | None
 ) -> Radiograph:
-    ds = _parse(src)
     warnings_: list[str] = []
-    _check_complete(src, ds)
+    ds = _parse(src, warnings_)
     _check_image(src, ds, max_pixels, warnings_)
     arr = _decode(src, ds)
-
-    try:
-        from pydicom.pixels import apply_modality_lut
-
-        stored = np.asarray(apply_modality_lut(arr, ds), dtype=np.float32)
-    except Exception as err:  # malformed Modality LUT Sequence / rescale values
-        raise CorruptPixelDataError(
-            src.label, f"modality LUT cannot be applied ({one_line(err)})"
-        ) from err
+    slope, intercept = _rescale(src, ds)
+    stored = _modality_lut(src, ds, arr, slope, intercept)
 
     photometric = str(ds.PhotometricInterpretation).strip().upper()
     windows = _file_windows(src, ds, warnings_)
     if not windows:
-        rescaled = "ModalityLUTSequence" in ds or (
-            float(ds.get("RescaleSlope", 1) or 1) != 1
-            or float(ds.get("RescaleIntercept", 0) or 0) != 0
+        rescaled = "ModalityLUTSequence" in ds or slope != 1 or intercept != 0
+        windows = default_windows(
+            stored, bits=None if rescaled else _header_int(src, ds, "BitsStored")
         )
-        windows = default_windows(stored, bits=None if rescaled else int(ds.BitsStored))
     windows = select_windows(windows, window)
     image = apply_window(stored, windows[0])
     if photometric == "MONOCHROME1":
@@ -266,7 +261,7 @@ def _read(
     if spacing_mm is not None:
         spacing, spacing_source = (float(spacing_mm[0]), float(spacing_mm[1])), "caller"
     else:
-        spacing, spacing_source = _spacing(ds)
+        spacing, spacing_source = _spacing(src, ds, warnings_)
 
     metadata = _metadata(ds)
     metadata["photometric_interpretation"] = photometric
@@ -287,7 +282,8 @@ def _read(
 # --- parsing and checks ----------------------------------------------------------------------
 
 
-def _parse(src: Source) -> Any:
+def _parse(src: Source, warnings_: list[str]) -> Any:
+    """The data set with every element's value parsed (see ``_parse_values``)."""
     import pydicom
     from pydicom.errors import InvalidDicomError
     from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -300,6 +296,7 @@ def _parse(src: Source) -> Any:
     data = src.data
     if data[:4] == b"DICM":  # file meta without its 128-byte preamble
         data = bytes(128) + data
+    _check_inflated_size(src, data)
     try:
         ds = pydicom.dcmread(io.BytesIO(data), force=True)
     except InvalidDicomError as err:
@@ -307,8 +304,12 @@ def _parse(src: Source) -> Any:
     except EOFError as err:
         raise TruncatedFileError(src.label, "file is truncated inside its DICOM header") from err
     except Exception as err:  # pydicom raises many types on garbage; all mean the same here
+        logger.debug("%s: pydicom.dcmread failed", src.name, exc_info=True)
         raise NotAnImageError(src.label, f"not a readable DICOM file ({one_line(err)})") from err
 
+    _check_complete(src, ds)  # on the raw elements, which still hold their declared lengths
+    _parse_values(src, ds.file_meta, warnings_)
+    _parse_values(src, ds, warnings_)
     meta = ds.file_meta
     if "TransferSyntaxUID" not in meta:  # bare data set: record the encoding pydicom detected
         implicit, little = ds.original_encoding
@@ -319,6 +320,98 @@ def _parse(src: Source) -> Any:
                 else (ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
             )
     return ds
+
+
+def _parse_values(src: Source, ds: Any, warnings_: list[str], within: str = "") -> None:
+    """Parse every element's value now, inside sequences too, so that a bad one fails here.
+
+    pydicom reads a file's elements as raw bytes and converts each value the first time it is
+    accessed, raising whatever its value parsers raise: ``NotImplementedError`` for an unknown
+    Value Representation, ``BytesLengthException`` for a length that does not fit the VR,
+    ``ValueError``/``UnicodeError`` for bad text or character sets, and ``struct.error``,
+    ``EOFError``, ``IndexError`` and others from inside a broken sequence. Left lazy, these would
+    surface wherever GazeScope or pydicom's pixel decoders first touch an element. This walk is
+    the one boundary where they are caught (any ``Exception``: the set is pydicom's, open and
+    version-dependent), logged with their traceback at debug level, and translated into one
+    ``MalformedHeaderError`` naming the element. A standard element that cannot be parsed refuses
+    the file (the bytes around it are then suspect too); a private element (odd group), which
+    vendors often write with wrong VRs and GazeScope never reads, is dropped with a warning.
+    """
+    for tag in list(ds.keys()):
+        try:
+            elem = ds[tag]
+        except Exception as err:  # pydicom's value parsers: see the docstring
+            logger.debug("%s: element %s cannot be parsed", src.name, tag, exc_info=True)
+            where = f"{within}{tag} {_element_name(tag)}"
+            if tag.is_private:
+                del ds[tag]
+                msg = f"private element {where} cannot be parsed and was dropped"
+                logger.warning("%s: %s", src.name, msg)
+                warnings_.append(msg)
+                continue
+            raise MalformedHeaderError(
+                src.label, f"DICOM element {where} cannot be parsed ({one_line(err, 160)})"
+            ) from err
+        if elem.VR == "SQ" and elem.value is not None:
+            for i, item in enumerate(elem.value):
+                _parse_values(src, item, warnings_, f"{within}{tag} item {i + 1} > ")
+
+
+def _element_name(tag: Any) -> str:
+    from pydicom.datadict import dictionary_description
+
+    try:
+        return dictionary_description(tag)
+    except KeyError:
+        return "(private)" if tag.is_private else "(unknown)"
+
+
+_DEFLATED_UID = b"1.2.840.10008.1.2.1.99"
+
+
+def _check_inflated_size(src: Source, data: bytes) -> None:
+    """Refuse a deflated data set that inflates beyond the file-size cap, before pydicom does.
+
+    pydicom inflates a Deflated Explicit VR Little Endian data set in one ``zlib.decompress``
+    call, so a small file of compressed zeros (a deflate bomb) would take any amount of memory.
+    Here the data set is inflated once with a bounded output first; the cap is ``MAX_FILE_BYTES``,
+    the same as for a file on disk.
+    """
+    offset = _meta_end(data)
+    if offset is None or _DEFLATED_UID not in data[132:offset]:
+        return
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        inflated = inflater.decompress(data[offset:], MAX_FILE_BYTES + 1)
+    except zlib.error as err:
+        raise CorruptPixelDataError(
+            src.label, f"deflated data set cannot be inflated ({one_line(err)})"
+        ) from err
+    if len(inflated) > MAX_FILE_BYTES:
+        raise FileTooLargeError(
+            src.label,
+            f"deflated data set inflates beyond the {MAX_FILE_BYTES // 2**20} MiB cap "
+            "(decompression bomb guard)",
+        )
+
+
+def _meta_end(data: bytes) -> int | None:
+    """Offset just past the group-0002 elements of a Part 10 file (always explicit VR LE)."""
+    if data[128:132] != b"DICM":
+        return None
+    pos = 132
+    while pos + 8 <= len(data):
+        group = struct.unpack_from("<H", data, pos)[0]
+        if group != 0x0002:
+            return pos
+        vr = data[pos + 4 : pos + 6]
+        if vr in (b"OB", b"OW", b"OF", b"SQ", b"UT", b"UN"):
+            if pos + 12 > len(data):
+                return None
+            pos += 12 + struct.unpack_from("<I", data, pos + 8)[0]
+        else:
+            pos += 8 + struct.unpack_from("<H", data, pos + 6)[0]
+    return None
 
 
 def _check_complete(src: Source, ds: Any) -> None:
@@ -368,29 +461,74 @@ def _check_image(src: Source, ds: Any, max_pixels: int, warnings_: list[str]) ->
             "(CR, DX, DR, RG; OT with a warning)",
         )
 
-    frames = _int(ds.get("NumberOfFrames", 1), 1)
+    frames = _header_int(src, ds, "NumberOfFrames", default=1)
     if frames > 1:
         raise UnsupportedImageError(
             src.label,
             f"multi-frame image with {frames} frames; GazeScope reads single-frame radiographs",
         )
+    if frames < 1:
+        raise MalformedHeaderError(src.label, f"Number of Frames is {frames}")
     photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
-    samples = _int(ds.get("SamplesPerPixel", 1), 1)
+    samples = _header_int(src, ds, "SamplesPerPixel", default=1)
     if samples != 1 or photometric not in ("MONOCHROME1", "MONOCHROME2"):
         what = "palette colour" if photometric == "PALETTE COLOR" else "colour"
         raise UnsupportedImageError(
             src.label,
-            f"{what} image (Photometric Interpretation {photometric or 'missing'}, "
+            f"{what} image (Photometric Interpretation {photometric[:40] or 'missing'}, "
             f"{samples} sample(s) per pixel); radiographs are greyscale MONOCHROME1/2",
         )
     if "Rows" not in ds or "Columns" not in ds or "BitsAllocated" not in ds:
         raise CorruptPixelDataError(src.label, "pixel data without Rows, Columns or Bits Allocated")
-    rows, cols = _int(ds.Rows, 0), _int(ds.Columns, 0)
+    rows, cols = _header_int(src, ds, "Rows"), _header_int(src, ds, "Columns")
     check_pixel_count(src, rows, cols, frames=frames, max_pixels=max_pixels)
-    if "BitsStored" not in ds:
-        ds.BitsStored = ds.BitsAllocated
+    bits = _header_int(src, ds, "BitsAllocated")
+    if bits not in (8, 16, 32):
+        what = "bilevel (1-bit) image; a radiograph has grey levels" if bits == 1 else ""
+        raise UnsupportedImageError(
+            src.label, what or f"Bits Allocated is {bits}; radiographs use 8, 16 or 32"
+        )
+    if "BitsStored" not in ds or ds.BitsStored is None:
+        ds.BitsStored = bits
+    stored_bits = _header_int(src, ds, "BitsStored")
+    if not 1 <= stored_bits <= bits:
+        raise MalformedHeaderError(
+            src.label, f"Bits Stored is {stored_bits} with Bits Allocated {bits}"
+        )
+    if _header_int(src, ds, "PixelRepresentation", default=0) not in (0, 1):
+        raise MalformedHeaderError(
+            src.label, f"Pixel Representation is {ds.PixelRepresentation!r:.40}, not 0 or 1"
+        )
+    if not isinstance(ds.PixelData, (bytes, bytearray)) or not ds.PixelData:
+        raise CorruptPixelDataError(src.label, "Pixel Data element is empty or not bytes")
 
     _check_transfer_syntax(src, ds)
+
+
+def _header_int(src: Source, ds: Any, keyword: str, default: int | None = None) -> int:
+    """An integer attribute GazeScope relies on, or ``MalformedHeaderError`` naming it.
+
+    A corrupt header can leave any value here: several values, text, bytes, nothing. Missing
+    or empty gives ``default`` when there is one.
+    """
+    value = ds.get(keyword)
+    if value is None or value == "":
+        if default is not None:
+            return default
+        raise MalformedHeaderError(src.label, f"DICOM attribute {keyword} is missing or empty")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return int(value.strip())
+    raise MalformedHeaderError(
+        src.label, f"DICOM attribute {keyword} must be one integer, got {_short(value)}"
+    )
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _check_transfer_syntax(src: Source, ds: Any) -> None:
@@ -404,22 +542,85 @@ def _check_transfer_syntax(src: Source, ds: Any) -> None:
     except NotImplementedError:
         raise UnsupportedTransferSyntaxError(
             src.label,
-            f"transfer syntax {label} is not supported: no pixel-data decoder exists for it",
+            f"transfer syntax {_short(label, 80)} is not supported: no pixel-data decoder "
+            "exists for it",
         ) from None
     if not decoder.is_available:
         raise UnsupportedTransferSyntaxError(
             src.label, f"transfer syntax {label} is not supported: no installed plugin decodes it"
         )
+    rows, cols = int(ds.Rows), int(ds.Columns)
     if not ts.is_compressed:
-        bits = _int(ds.BitsAllocated, 0)
-        expected = _int(ds.Rows, 0) * _int(ds.Columns, 0)
-        expected = (expected * bits + 7) // 8
+        expected = (rows * cols * int(ds.BitsAllocated) + 7) // 8
         got = len(ds.PixelData)
         if got < expected:
             raise CorruptPixelDataError(
                 src.label,
                 f"pixel data holds {got} bytes but Rows x Columns x Bits Allocated need {expected}",
             )
+        return
+    size = _codestream_size(src, ds, ts)
+    if size is not None and size != (rows, cols):
+        raise CorruptPixelDataError(
+            src.label,
+            f"the compressed image is {size[1]}x{size[0]} pixels but the header says "
+            f"{cols}x{rows} (Columns x Rows)",
+        )
+
+
+def _codestream_size(src: Source, ds: Any, ts: Any) -> tuple[int, int] | None:
+    """(rows, columns) from the first fragment's JPEG / JPEG-LS / JPEG 2000 header, if any.
+
+    Checked against Rows/Columns before decoding, so a codestream that claims a larger image
+    than the (capped) header never reaches a decoder's allocation. None when the syntax has no
+    such header (RLE, deflate) or it is not found (the decoder then reports the problem).
+    """
+    from pydicom.encaps import generate_fragments
+
+    if not ds["PixelData"].is_undefined_length:
+        raise CorruptPixelDataError(
+            src.label, "compressed transfer syntax but Pixel Data is not encapsulated"
+        )
+    try:
+        fragments = generate_fragments(ds.PixelData)
+        next(fragments)  # the Basic Offset Table
+        first = next(fragments, b"")
+    except (ValueError, struct.error) as err:  # pydicom's item parser on broken items
+        raise CorruptPixelDataError(
+            src.label, f"encapsulated pixel data is malformed ({one_line(err, 120)})"
+        ) from err
+    head = bytes(first[:65536])
+    if head[:2] == b"\xff\xd8":
+        return _jpeg_size(head)
+    at = head.find(b"\xff\x4f\xff\x51")  # JPEG 2000 SOC + SIZ, raw or inside a JP2 box
+    if at >= 0 and at + 4 + 22 <= len(head):
+        x, y, x0, y0 = struct.unpack_from(">IIII", head, at + 8)
+        return (max(0, y - y0), max(0, x - x0))
+    return None
+
+
+_SOF_MARKERS = frozenset(
+    {*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), 0xCD, 0xCE, 0xCF, 0xF7}
+)
+
+
+def _jpeg_size(head: bytes) -> tuple[int, int] | None:
+    """(rows, columns) from a JPEG (or JPEG-LS, SOF55) frame header; None if not found."""
+    pos = 2
+    while pos + 4 <= len(head):
+        if head[pos] != 0xFF:
+            return None
+        marker = head[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in _SOF_MARKERS and pos + 9 <= len(head):
+            rows, cols = struct.unpack_from(">HH", head, pos + 5)
+            return (rows, cols) if rows else None  # 0: height given later by a DNL marker
+        if marker == 0xDA:  # start of scan: no frame header before it
+            return None
+        pos += 2 + struct.unpack_from(">H", head, pos + 2)[0]
+    return None
 
 
 def _decode(src: Source, ds: Any) -> np.ndarray:
@@ -433,6 +634,9 @@ def _decode(src: Source, ds: Any) -> np.ndarray:
             arr = ds.pixel_array
             break
         except Exception as err:  # any plugin failure means the same: undecodable pixel data
+            logger.debug(
+                "%s: decoding with %s failed", src.name, plugin or "pydicom", exc_info=True
+            )
             msg = one_line(err).replace(_PYDICOM_ALL_FAILED, "").strip()
             errors.append(msg if not plugin or msg.startswith(plugin) else f"{plugin}: {msg}")
     if arr is None:
@@ -448,6 +652,65 @@ def _decode(src: Source, ds: Any) -> np.ndarray:
 
 
 _PYDICOM_ALL_FAILED = "Unable to decode as exceptions were raised by all available plugins:"
+
+# Stored values (modality-LUT output) beyond this magnitude are not physical quantities of a
+# radiograph and lose all precision in float32: a rescale that produces them is corrupt.
+MAX_ABS_STORED = 1e9
+
+
+def _rescale(src: Source, ds: Any) -> tuple[float, float]:
+    """Rescale Slope and Intercept (1, 0 when absent), refused when not plausible numbers."""
+    out = []
+    for keyword, default in (("RescaleSlope", 1.0), ("RescaleIntercept", 0.0)):
+        value = ds.get(keyword)
+        if value is None or value == "":
+            out.append(default)
+            continue
+        number = _one_float(value)
+        if number is None or not math.isfinite(number) or abs(number) > MAX_ABS_STORED:
+            raise MalformedHeaderError(
+                src.label, f"{keyword} {_short(value)} is not a plausible number"
+            )
+        out.append(number)
+    if out[0] == 0:
+        raise MalformedHeaderError(src.label, "Rescale Slope is 0: every pixel would be equal")
+    return out[0], out[1]
+
+
+def _one_float(value: Any) -> float | None:
+    if isinstance(value, (bytes, bytearray, bool)) or (
+        hasattr(value, "__len__") and not isinstance(value, str)
+    ):
+        return None  # several values, or raw bytes
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _modality_lut(
+    src: Source, ds: Any, arr: np.ndarray, slope: float, intercept: float
+) -> np.ndarray:
+    """Stored values: pydicom's modality LUT (a LUT sequence, else the validated rescale)."""
+    from pydicom.pixels import apply_modality_lut
+
+    if "ModalityLUTSequence" in ds:
+        try:
+            stored = np.asarray(apply_modality_lut(arr, ds), dtype=np.float32)
+        except Exception as err:  # pydicom on a malformed LUT item: one boundary, logged
+            logger.debug("%s: modality LUT failed", src.name, exc_info=True)
+            raise CorruptPixelDataError(
+                src.label, f"Modality LUT Sequence cannot be applied ({one_line(err, 160)})"
+            ) from err
+    else:
+        stored = (arr.astype(np.float64) * slope + intercept).astype(np.float32)
+    if stored.size and not (
+        np.isfinite(stored).all() and float(np.abs(stored).max()) <= MAX_ABS_STORED
+    ):
+        raise MalformedHeaderError(
+            src.label, f"the modality LUT gives values beyond +-{MAX_ABS_STORED:g}"
+        )
+    return stored
 
 
 def _decoding_plugins(ts: Any) -> list[str]:
@@ -498,9 +761,18 @@ def _note(src: Source, ds: Any, warnings_: list[str]) -> None:
 
 
 def _file_windows(src: Source, ds: Any, warnings_: list[str]) -> list[VoiWindow]:
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
     windows: list[VoiWindow] = []
-    for i, item in enumerate(ds.get("VOILUTSequence") or []):
-        win = _lut_window(ds, item, i)
+    sequence = ds.get("VOILUTSequence")
+    if sequence is not None and not isinstance(sequence, Sequence):
+        msg = "VOI LUT Sequence is not a sequence and was ignored"
+        logger.warning("%s: %s", src.name, msg)
+        warnings_.append(msg)
+        sequence = None
+    for i, item in enumerate(sequence or []):
+        win = _lut_window(ds, item, i) if isinstance(item, Dataset) else None
         if win is None:
             msg = f"VOI LUT Sequence item {i + 1} is malformed and was skipped"
             logger.warning("%s: %s", src.name, msg)
@@ -523,8 +795,8 @@ def _file_windows(src: Source, ds: Any, warnings_: list[str]) -> list[VoiWindow]
             warnings_.append(msg)
         for i, (c, w) in enumerate(zip(centers, widths, strict=False)):
             ok = (
-                math.isfinite(c)
-                and math.isfinite(w)
+                abs(c) <= MAX_ABS_STORED  # also False for nan
+                and w <= 2 * MAX_ABS_STORED
                 and (w >= 1 if function == "LINEAR" else w > 0)
             )
             if not ok:
@@ -539,11 +811,15 @@ def _file_windows(src: Source, ds: Any, warnings_: list[str]) -> list[VoiWindow]
 
 def _lut_window(ds: Any, item: Any, index: int) -> VoiWindow | None:
     """A VOI LUT Sequence item as a ``VoiWindow`` with its table scaled to [0, 1]."""
-    desc = item.get("LUTDescriptor")
-    if desc is None or "LUTData" not in item or len(desc) != 3:
+    desc = _as_list(item.get("LUTDescriptor"))
+    if len(desc) != 3 or "LUTData" not in item:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in desc):
         return None
     n, first, bits = (int(v) for v in desc)
     n = n or 65536
+    if not 0 < n <= 65536:
+        return None
     if _int(ds.get("PixelRepresentation", 0), 0) == 1 and first > 32767:
         first -= 65536  # the first mapped value is SS for signed data (PS3.3 C.11.2.1.1)
     elem = item["LUTData"]
@@ -557,11 +833,15 @@ def _lut_window(ds: Any, item: Any, index: int) -> VoiWindow | None:
         else:
             return None
     else:
-        values = np.asarray(_as_list(elem.value), dtype=np.int64)
-        if len(values) < n:
+        raw_values = _as_list(elem.value)
+        if len(raw_values) < n or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in raw_values[:n]
+        ):
             return None
-        values = values[:n]
+        values = np.asarray(raw_values[:n], dtype=np.int64)
     if not 1 <= bits <= 16:
+        return None
+    if values.size and int(values.min()) < 0:
         return None
     top = 2**bits - 1
     if values.size and int(values.max()) > top:  # descriptor understates the depth
@@ -572,10 +852,28 @@ def _lut_window(ds: Any, item: Any, index: int) -> VoiWindow | None:
     return VoiWindow(first + n / 2, float(n), name, "LUT", lut=lut, lut_first_mapped=first)
 
 
-def _spacing(ds: Any) -> tuple[tuple[float, float] | None, str | None]:
+# Plausible pixel spacing (mm): detectors are 0.05-0.2 mm, digitised film down to ~0.03 mm and
+# a downsampled radiograph a few mm; values outside are corrupt and treated as unknown.
+SPACING_RANGE_MM = (0.005, 20.0)
+# Estimated Radiographic Magnification Factor: about 1.1 for a PA chest, never above ~2.
+ERMF_RANGE = (1.0, 5.0)
+
+
+def _spacing(
+    src: Source, ds: Any, warnings_: list[str]
+) -> tuple[tuple[float, float] | None, str | None]:
     """Row/column spacing in mm and where it came from (see the module docstring)."""
-    ps = _pair(ds.get("PixelSpacing"))
-    ips = _pair(ds.get("ImagerPixelSpacing"))
+    pairs = {}
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing", "NominalScannedPixelSpacing"):
+        pair = _pair(ds.get(keyword))
+        lo, hi = SPACING_RANGE_MM
+        if pair is not None and not (lo <= pair[0] <= hi and lo <= pair[1] <= hi):
+            msg = f"{keyword} {pair[0]:g} x {pair[1]:g} mm is implausible and was ignored"
+            logger.warning("%s: %s", src.name, msg)
+            warnings_.append(msg)
+            pair = None
+        pairs[keyword] = pair
+    ps, ips = pairs["PixelSpacing"], pairs["ImagerPixelSpacing"]
     calibrated = ps is not None and (
         "PixelSpacingCalibrationType" in ds
         or (ips is not None and not np.allclose(ps, ips, rtol=1e-4))
@@ -584,17 +882,22 @@ def _spacing(ds: Any) -> tuple[tuple[float, float] | None, str | None]:
         return ps, "PixelSpacing"
     if ips is not None:
         ermf = _float(ds.get("EstimatedRadiographicMagnificationFactor"))
-        if ermf is not None and ermf >= 1.0:
+        if ermf is not None and ERMF_RANGE[0] <= ermf <= ERMF_RANGE[1]:
             return (
                 ips[0] / ermf,
                 ips[1] / ermf,
             ), "ImagerPixelSpacing/EstimatedRadiographicMagnificationFactor"
         if ermf is not None:
-            logger.warning("Estimated Radiographic Magnification Factor %g < 1 ignored", ermf)
+            msg = (
+                f"Estimated Radiographic Magnification Factor {ermf:g} is outside "
+                f"{ERMF_RANGE[0]:g}-{ERMF_RANGE[1]:g} and was ignored"
+            )
+            logger.warning("%s: %s", src.name, msg)
+            warnings_.append(msg)
         return ips, "ImagerPixelSpacing"
     if ps is not None:
         return ps, "PixelSpacing"
-    nsps = _pair(ds.get("NominalScannedPixelSpacing"))
+    nsps = pairs["NominalScannedPixelSpacing"]
     if nsps is not None:
         return nsps, "NominalScannedPixelSpacing"
     return None, None

@@ -25,9 +25,11 @@ resolution tags in PNG/TIFF describe print size, not the detector.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -35,6 +37,7 @@ import numpy as np
 from core.errors import (
     CorruptPixelDataError,
     FileTooLargeError,
+    GazeScopeError,
     NotAnImageError,
     TruncatedFileError,
     UnsupportedImageError,
@@ -84,7 +87,7 @@ def image_from_source(
     max_pixels: int = MAX_PIXELS,
 ) -> Radiograph:
     """``load_image`` on bytes already read (``core.io.load`` sniffs the format first)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
     kind = sniff(src.data)
     if kind not in _PIL_FORMATS:
@@ -96,42 +99,38 @@ def image_from_source(
         raise NotAnImageError(src.label, what)
     fmt = _PIL_FORMATS[kind]
 
-    try:
+    with _pillow_boundary(src, fmt):
         with warnings.catch_warnings():
             # our own cap (below Pillow's) decides; Pillow's warning would only be noise
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(src.data), formats=[fmt])
-    except Image.DecompressionBombError as err:
-        raise FileTooLargeError(
-            src.label, f"{fmt} header claims a decompression bomb ({one_line(err)})"
-        ) from err
-    except (UnidentifiedImageError, SyntaxError, OSError, ValueError) as err:
-        raise _read_error(src, fmt, err) from err
+        frames = int(getattr(im, "n_frames", 1) or 1)
+        if frames > 1:
+            what = "multi-page TIFF" if fmt == "TIFF" else f"animated {fmt}"
+            raise UnsupportedImageError(
+                src.label, f"{what} with {frames} frames; GazeScope reads single images"
+            )
+        width, height = im.size
+        check_pixel_count(src, height, width, max_pixels=max_pixels)
 
-    frames = int(getattr(im, "n_frames", 1) or 1)
-    if frames > 1:
-        what = "multi-page TIFF" if fmt == "TIFF" else f"animated {fmt}"
-        raise UnsupportedImageError(
-            src.label, f"{what} with {frames} frames; GazeScope reads single images"
-        )
-    width, height = im.size
-    check_pixel_count(src, height, width, max_pixels=max_pixels)
+        photometric = "MONOCHROME2"
+        tags = getattr(im, "tag_v2", {}) if fmt == "TIFF" else {}
+        if tags.get(262) == 0 and im.mode not in ("L", "1"):
+            photometric = "MONOCHROME1"  # WhiteIsZero; Pillow inverts only 1- and 8-bit data
 
-    photometric = "MONOCHROME2"
-    if fmt == "TIFF" and getattr(im, "tag_v2", {}).get(262) == 0 and im.mode not in ("L", "1"):
-        photometric = "MONOCHROME1"  # WhiteIsZero; Pillow inverts only 1- and 8-bit data itself
-
-    try:
         im.load()
         orientation = im.getexif().get(0x0112, 1) if fmt in ("JPEG", "TIFF") else 1
-        if orientation not in (1, None):
+        if orientation not in range(2, 9):  # 1 is upright; other values mean nothing
+            orientation = 1
+        else:
             im = ImageOps.exif_transpose(im)
-    except Image.DecompressionBombError as err:
-        raise FileTooLargeError(src.label, f"decompression bomb ({one_line(err)})") from err
-    except (OSError, SyntaxError, ValueError, EOFError) as err:
-        raise _read_error(src, fmt, err) from err
-
-    stored, bits, colour_note = _grey_pixels(src, im, fmt)
+        stored, bits, colour_note = _grey_pixels(src, im, fmt)
+    if stored.shape != (height, width) and stored.shape != (width, height):
+        raise CorruptPixelDataError(
+            src.label, f"decoded {fmt} has shape {stored.shape}, its header says {width}x{height}"
+        )
+    if not np.isfinite(stored).all():
+        raise CorruptPixelDataError(src.label, f"{fmt} pixels include NaN or infinite values")
     windows = select_windows(default_windows(stored, bits=bits), window)
     image = apply_window(stored, windows[0])
     if photometric == "MONOCHROME1":
@@ -148,7 +147,7 @@ def image_from_source(
     }
     if colour_note:
         metadata["stored_as"] = colour_note
-    if orientation not in (1, None):
+    if orientation != 1:
         metadata["exif_orientation"] = int(orientation)
     spacing = None if spacing_mm is None else (float(spacing_mm[0]), float(spacing_mm[1]))
     return Radiograph(
@@ -207,6 +206,34 @@ def _require_opaque(src: Source, alpha: np.ndarray) -> None:
         raise UnsupportedImageError(
             src.label, "image has transparent pixels; a radiograph is opaque"
         )
+
+
+@contextlib.contextmanager
+def _pillow_boundary(src: Source, fmt: str) -> Iterator[None]:
+    """The one place where Pillow's exceptions become GazeScope errors.
+
+    Pillow's format plugins raise many types on corrupt or hostile data - ``OSError``
+    (truncation, decoder errors), ``SyntaxError`` (broken chunks), ``ValueError``,
+    ``struct.error``, ``EOFError``, ``IndexError``, ``KeyError``, ``TypeError``,
+    ``ZeroDivisionError`` and, over its own pixel limit, ``DecompressionBombError`` - and the
+    set changes between versions. Everything Pillow does on an input file runs inside this
+    boundary; GazeScope's own errors pass through, a decompression bomb becomes
+    ``FileTooLargeError``, and anything else is logged with its traceback (debug level) and
+    becomes ``TruncatedFileError`` or ``CorruptPixelDataError`` naming the file.
+    """
+    from PIL import Image
+
+    try:
+        yield
+    except GazeScopeError:
+        raise
+    except Image.DecompressionBombError as err:
+        raise FileTooLargeError(
+            src.label, f"{fmt} header claims a decompression bomb ({one_line(err)})"
+        ) from err
+    except Exception as err:  # Pillow's plugins on corrupt data: see the docstring
+        logger.debug("%s: Pillow failed on %s data", src.name, fmt, exc_info=True)
+        raise _read_error(src, fmt, err) from err
 
 
 def _read_error(src: Source, fmt: str, err: BaseException) -> Exception:

@@ -8,9 +8,15 @@ error message names the file the same way.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import struct
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +25,8 @@ from core.errors import (
     FileTooLargeError,
     UnsupportedImageError,
 )
+
+logger = logging.getLogger(__name__)
 
 # A 16-bit 43 cm x 43 cm detector at 0.1 mm is ~18.5 MP (37 MB uncompressed); 40 MP leaves room
 # for any single radiograph while a decompression bomb (a small file that claims gigapixels)
@@ -178,3 +186,41 @@ def one_line(err: BaseException, limit: int = 240) -> str:
     """An exception's text on one line, shortened: error messages must stay one line."""
     text = " ".join(str(err).split()) or type(err).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_STDERR_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def native_stderr_logged(name: str) -> Iterator[None]:
+    """Log, instead of printing, what C decoders write to the process's stderr meanwhile.
+
+    libjpeg ("Corrupt JPEG data: ..."), libtiff ("ZIPDecode: ...") and OpenJPEG write their
+    complaints straight to file descriptor 2, below Python, which would break the CLI's
+    one-line error and reach the app's console without a file name. Around a decode call,
+    descriptor 2 is pointed at a temporary file; afterwards its text is logged at INFO level
+    with the file's name (``-v`` shows it). Descriptor 2 is process-wide: captures are
+    serialised by a lock, and what another thread writes to stderr during a decode (tens of
+    milliseconds) is logged the same way rather than printed.
+    """
+    with _STDERR_LOCK:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):  # no usable descriptor 2: nothing to hide
+            yield
+            return
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    sys.stderr.flush()
+                os.dup2(saved, 2)
+                os.close(saved)
+                sink.seek(0)
+                text = sink.read(4096).decode("utf-8", "replace")
+        for line in text.splitlines():
+            if line.strip():
+                logger.info("%s: decoder: %s", name, line.strip())

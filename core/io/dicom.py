@@ -92,6 +92,7 @@ from core.io._source import (
     SourceLike,
     check_pixel_count,
     describe_unknown,
+    native_stderr_logged,
     one_line,
     read_source,
     sniff,
@@ -425,7 +426,8 @@ def _check_complete(src: Source, ds: Any) -> None:
         raise truncated
     from pydicom.dataelem import RawDataElement
 
-    for elem in ds.elements():
+    for tag in ds.keys():
+        elem = ds.get_item(tag, keep_deferred=True)  # the raw element, not parsed yet
         if isinstance(elem, RawDataElement) and elem.length != 0xFFFFFFFF:
             if elem.value is not None and len(elem.value) < elem.length:
                 raise truncated
@@ -631,7 +633,8 @@ def _decode(src: Source, ds: Any) -> np.ndarray:
         try:
             if plugin:
                 ds.pixel_array_options(decoding_plugin=plugin)
-            arr = ds.pixel_array
+            with native_stderr_logged(src.name):
+                arr = ds.pixel_array
             break
         except Exception as err:  # any plugin failure means the same: undecodable pixel data
             logger.debug(

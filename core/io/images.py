@@ -49,6 +49,7 @@ from core.io._source import (
     SourceLike,
     check_pixel_count,
     describe_unknown,
+    native_stderr_logged,
     one_line,
     read_source,
     sniff,
@@ -118,7 +119,8 @@ def image_from_source(
         if tags.get(262) == 0 and im.mode not in ("L", "1"):
             photometric = "MONOCHROME1"  # WhiteIsZero; Pillow inverts only 1- and 8-bit data
 
-        im.load()
+        with native_stderr_logged(src.name):
+            im.load()
         orientation = im.getexif().get(0x0112, 1) if fmt in ("JPEG", "TIFF") else 1
         if orientation not in range(2, 9):  # 1 is upright; other values mean nothing
             orientation = 1

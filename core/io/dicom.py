@@ -90,6 +90,7 @@ from core.io._source import (
     MAX_PIXELS,
     Source,
     SourceLike,
+    _mib,
     check_pixel_count,
     describe_unknown,
     native_stderr_logged,
@@ -220,7 +221,9 @@ def load_dicom(
     Bad input raises a ``core.errors.InputFileError`` subclass naming the file.
     """
     src = read_source(source, name=name, max_bytes=max_bytes)
-    return dicom_from_source(src, window=window, max_pixels=max_pixels, spacing_mm=spacing_mm)
+    return dicom_from_source(
+        src, window=window, max_pixels=max_pixels, spacing_mm=spacing_mm, max_bytes=max_bytes
+    )
 
 
 def dicom_from_source(
@@ -229,17 +232,28 @@ def dicom_from_source(
     window: int | VoiWindow = 0,
     max_pixels: int = MAX_PIXELS,
     spacing_mm: tuple[float, float] | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> Radiograph:
-    """``load_dicom`` on bytes already read (``core.io.load`` sniffs the format first)."""
+    """``load_dicom`` on bytes already read (``core.io.load`` sniffs the format first).
+
+    ``max_bytes`` also caps a deflated data set once inflated (deflate-bomb guard).
+    """
     with _pydicom_logs_as_debug():
-        return _read(src, window=window, max_pixels=max_pixels, spacing_mm=spacing_mm)
+        return _read(
+            src, window=window, max_pixels=max_pixels, spacing_mm=spacing_mm, max_bytes=max_bytes
+        )
 
 
 def _read(
-    src: Source, *, window: int | VoiWindow, max_pixels: int, spacing_mm: tuple[float, float] | None
+    src: Source,
+    *,
+    window: int | VoiWindow,
+    max_pixels: int,
+    spacing_mm: tuple[float, float] | None,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> Radiograph:
     warnings_: list[str] = []
-    ds = _parse(src, warnings_)
+    ds = _parse(src, warnings_, max_bytes)
     _check_image(src, ds, max_pixels, warnings_)
     arr = _decode(src, ds)
     slope, intercept = _rescale(src, ds)
@@ -283,7 +297,7 @@ def _read(
 # --- parsing and checks ----------------------------------------------------------------------
 
 
-def _parse(src: Source, warnings_: list[str]) -> Any:
+def _parse(src: Source, warnings_: list[str], max_bytes: int = MAX_FILE_BYTES) -> Any:
     """The data set with every element's value parsed (see ``_parse_values``)."""
     import pydicom
     from pydicom.errors import InvalidDicomError
@@ -297,7 +311,7 @@ def _parse(src: Source, warnings_: list[str]) -> Any:
     data = src.data
     if data[:4] == b"DICM":  # file meta without its 128-byte preamble
         data = bytes(128) + data
-    _check_inflated_size(src, data)
+    _check_inflated_size(src, data, max_bytes)
     try:
         ds = pydicom.dcmread(io.BytesIO(data), force=True)
     except InvalidDicomError as err:
@@ -370,12 +384,12 @@ def _element_name(tag: Any) -> str:
 _DEFLATED_UID = b"1.2.840.10008.1.2.1.99"
 
 
-def _check_inflated_size(src: Source, data: bytes) -> None:
+def _check_inflated_size(src: Source, data: bytes, max_bytes: int) -> None:
     """Refuse a deflated data set that inflates beyond the file-size cap, before pydicom does.
 
     pydicom inflates a Deflated Explicit VR Little Endian data set in one ``zlib.decompress``
     call, so a small file of compressed zeros (a deflate bomb) would take any amount of memory.
-    Here the data set is inflated once with a bounded output first; the cap is ``MAX_FILE_BYTES``,
+    Here the data set is inflated once with a bounded output first; the cap is ``max_bytes``,
     the same as for a file on disk.
     """
     offset = _meta_end(data)
@@ -383,15 +397,15 @@ def _check_inflated_size(src: Source, data: bytes) -> None:
         return
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     try:
-        inflated = inflater.decompress(data[offset:], MAX_FILE_BYTES + 1)
+        inflated = inflater.decompress(data[offset:], max_bytes + 1)
     except zlib.error as err:
         raise CorruptPixelDataError(
             src.label, f"deflated data set cannot be inflated ({one_line(err)})"
         ) from err
-    if len(inflated) > MAX_FILE_BYTES:
+    if len(inflated) > max_bytes:
         raise FileTooLargeError(
             src.label,
-            f"deflated data set inflates beyond the {MAX_FILE_BYTES // 2**20} MiB cap "
+            f"deflated data set inflates beyond the {_mib(max_bytes)} cap "
             "(decompression bomb guard)",
         )
 

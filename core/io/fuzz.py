@@ -478,10 +478,15 @@ def _encode_12bit(template: Any, px8: np.ndarray) -> bytes:
 
 
 def _to_bytes(ds: Any, **kwargs: Any) -> bytes:
+    import pydicom
+
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds.save_as(buf, enforce_file_format=True, **kwargs)
+        if kwargs.get("little_endian", True):
+            pydicom.dcmwrite(buf, ds, enforce_file_format=True, **kwargs)
+        else:  # big endian from a little-endian data set needs force_encoding
+            pydicom.dcmwrite(buf, ds, force_encoding=True, **kwargs)
     return buf.getvalue()
 
 

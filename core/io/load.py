@@ -47,7 +47,9 @@ def load_radiograph(
     src = read_source(source, name=name, max_bytes=max_bytes)
     kind = sniff(src.data)
     if kind == "dicom":
-        return dicom_from_source(src, window=window, max_pixels=max_pixels, spacing_mm=spacing_mm)
+        return dicom_from_source(
+            src, window=window, max_pixels=max_pixels, spacing_mm=spacing_mm, max_bytes=max_bytes
+        )
     if kind in ("png", "jpeg", "tiff"):
         return image_from_source(src, window=window, spacing_mm=spacing_mm, max_pixels=max_pixels)
     raise NotAnImageError(src.label, describe_unknown(src.data))

@@ -65,7 +65,7 @@ def test_image_size_from_image_or_mapping(json_path, tmp_path):
         (gazesearch_record("a.jpg", 1, "Edema", [224], [1], [0.2]), r"pixel indices in \[0, 224\)"),
         (
             gazesearch_record("a.jpg", 1, "Edema", ["1"], [1], [0.2]),
-            "'X' must be a list of numbers",
+            "key 'X': must be a list of numbers",
         ),
         (gazesearch_record("a.jpg", 1, "Edema", [1], [1], [0.2], bbox=[1, 2]), "'bbox'"),
     ],
@@ -74,7 +74,8 @@ def test_malformed_records(tmp_path, record, message):
     path = write_gazesearch(
         tmp_path / "g.json", [gazesearch_record("ok.jpg", 1, "Edema", [1], [1], [0.1]), record]
     )
-    with pytest.raises(GazeDataError, match=rf"g\.json: record 1: .*{message}"):
+    # json.dumps writes one line: every record starts on line 1
+    with pytest.raises(GazeDataError, match=rf"g\.json: line 1, record 1\b.*{message}"):
         list(read_gazesearch(path))
 
 

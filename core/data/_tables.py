@@ -3,19 +3,64 @@
 Every problem raises :class:`core.errors.GazeDataError` whose message names the file, the line
 (the header is line 1) and the column, e.g. ``fixations.csv: line 7, column 'x_position':
 expected a number, got 'abc' (case P102R123456)``.
+
+Readers take ``on_error`` (see ``error_handler``): ``"raise"`` stops at the first problem,
+``"skip"`` logs it as one warning line and drops only the unit it belongs to (a row, a read, a
+case, a record), so that one bad file or cell never loses the rest of a dataset.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Literal
 
 from core.errors import GazeDataError
 
-__all__ = ["CsvTable", "read_json"]
+__all__ = [
+    "MAX_ABS_VALUE",
+    "CsvTable",
+    "OnError",
+    "error_handler",
+    "read_json",
+    "read_json_records",
+]
+
+logger = logging.getLogger(__name__)
+
+# Gaze tables hold seconds, pixels and screen fractions: a magnitude above this is corruption
+# (a flipped exponent, a tick counter in a seconds column), and would overflow later arithmetic
+# (differences, products with screen sizes) into infinities.
+MAX_ABS_VALUE = 1e9
+
+OnError = Literal["raise", "skip"] | Callable[[GazeDataError], None]
+
+
+def error_handler(on_error: OnError) -> Callable[[GazeDataError], None]:
+    """What a reader does with a ``GazeDataError`` it can recover from (the unit is skipped).
+
+    ``"raise"`` re-raises it; ``"skip"`` logs it as one warning line; a callable receives it
+    (and may raise it, or collect it).
+    """
+    if on_error == "raise":
+
+        def handle(err: GazeDataError) -> None:
+            raise err
+
+        return handle
+    if on_error == "skip":
+
+        def handle(err: GazeDataError) -> None:
+            logger.warning("%s; skipped", err)
+
+        return handle
+    if callable(on_error):
+        return on_error
+    raise ValueError(f"on_error must be 'raise', 'skip' or a callable, got {on_error!r}")
 
 
 class CsvTable:
@@ -45,7 +90,10 @@ class CsvTable:
         except StopIteration:
             self._file.close()
             raise GazeDataError(self.path, self._with_context("empty file, no header")) from None
-        except (csv.Error, UnicodeDecodeError) as err:
+        except UnicodeDecodeError:
+            self._file.close()
+            raise GazeDataError(self.path, self._with_context(_not_utf8(self.path))) from None
+        except csv.Error as err:
             self._file.close()
             raise GazeDataError(self.path, self._with_context(f"not a CSV file ({err})")) from None
         self.header = [h.strip() for h in header]
@@ -85,7 +133,10 @@ class CsvTable:
                 if len(cells) != n:
                     self._fail(self._reader.line_num, f"expected {n} fields, got {len(cells)}")
                 yield Row(self, self._reader.line_num, cells)
-        except (csv.Error, UnicodeDecodeError) as err:
+        except UnicodeDecodeError:
+            self.close()
+            raise GazeDataError(self.path, self._with_context(_not_utf8(self.path))) from None
+        except csv.Error as err:
             self._fail(self._reader.line_num, f"malformed CSV ({err})")
         finally:
             self.close()
@@ -114,16 +165,24 @@ class Row:
         return column in self.table.index
 
     def number(self, column: str, *, empty: float | None = None, finite: bool = True) -> float:
-        """The cell as a float; ``empty`` is returned for an empty cell (else it is an error)."""
+        """The cell as a float; ``empty`` is returned for an empty cell (else it is an error).
+
+        With ``finite`` (the default) NaN, infinities and magnitudes above ``MAX_ABS_VALUE``
+        are errors too.
+        """
         raw = self.text(column)
         if raw == "" and empty is not None:
             return empty
         try:
             value = float(raw)
         except ValueError:
-            raise self.fail(column, f"expected a number, got {raw!r}") from None
+            raise self.fail(column, f"expected a number, got {_cell(raw)}") from None
         if finite and not math.isfinite(value):
-            raise self.fail(column, f"expected a finite number, got {raw!r}")
+            raise self.fail(column, f"expected a finite number, got {_cell(raw)}")
+        if finite and abs(value) > MAX_ABS_VALUE:
+            raise self.fail(
+                column, f"{_cell(raw)} is beyond +-{MAX_ABS_VALUE:g}, not a plausible value"
+            )
         return value
 
     def integer(self, column: str) -> int:
@@ -141,7 +200,34 @@ class Row:
             return True
         if low in ("false", "0", "0.0"):
             return False
-        raise self.fail(column, f"expected True or False, got {raw!r}")
+        raise self.fail(column, f"expected True or False, got {_cell(raw)}")
+
+
+def _cell(raw: str, limit: int = 40) -> str:
+    """A cell quoted for a one-line message, shortened (a corrupt cell can be megabytes)."""
+    text = repr(raw)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def _not_utf8(path: Path) -> str:
+    """Where a file stops being UTF-8: ``"line 4: not UTF-8 text (byte 0xf6 at column 3) ..."``.
+
+    The text layer decodes in chunks, so its error position is not the file's; the file is
+    scanned again line by line to name the line.
+    """
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if number == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                return "line 1: not UTF-8 text (a UTF-16 file); save it as UTF-8"
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                byte = raw[err.start]
+                return (
+                    f"line {number}: not UTF-8 text (byte 0x{byte:02x} at column {err.start + 1}); "
+                    "save the file as UTF-8"
+                )
+    return "not UTF-8 text"
 
 
 def read_json(path: str | Path, *, context: str = "") -> object:
@@ -157,5 +243,31 @@ def read_json(path: str | Path, *, context: str = "") -> object:
         raise GazeDataError(
             path, f"line {err.lineno}: malformed JSON ({err.msg}){suffix}"
         ) from None
-    except UnicodeDecodeError as err:
-        raise GazeDataError(path, f"not a UTF-8 text file ({err.reason}){suffix}") from None
+    except UnicodeDecodeError:
+        raise GazeDataError(path, f"{_not_utf8(path)}{suffix}") from None
+    except RecursionError:
+        raise GazeDataError(path, f"malformed JSON (nested too deeply){suffix}") from None
+
+
+def read_json_records(path: str | Path) -> list[tuple[int, object]]:
+    """A JSON file holding a list, as ``(line, element)`` pairs (line where each one starts).
+
+    Errors as ``read_json``; a file that is not a list raises ``GazeDataError``.
+    """
+    path = Path(path)
+    data = read_json(path)
+    if not isinstance(data, list):
+        raise GazeDataError(path, f"expected a JSON list of records, got {type(data).__name__}")
+    text = path.read_text(encoding="utf-8-sig")
+    decoder = json.JSONDecoder()
+    lines = []
+    pos = text.index("[") + 1
+    line, counted = 1, 0
+    for _ in data:
+        while text[pos] in " \t\r\n,":
+            pos += 1
+        line += text.count("\n", counted, pos)
+        counted = pos
+        lines.append(line)
+        _, pos = decoder.raw_decode(text, pos)
+    return list(zip(lines, data, strict=True))

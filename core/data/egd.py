@@ -51,6 +51,13 @@ uncertain -> 0.5, blank -> not mentioned) map through the vocabulary's ``egd-cxr
 the case's image-level labels (they come from the MIMIC report and ICD codes, not from the
 reading radiologist). The single reader is ``reader_id = "egd-cxr-1"``. EGD-CXR gives no
 pixels per degree, so fixations have ``ppd_x/ppd_y = nan`` (heatmaps need a fixed ``sigma_px``).
+
+Bad input: every problem raises ``GazeDataError`` naming file, line and column. With
+``on_error="skip"`` (see ``core.data._tables``) a bad row of ``master_sheet.csv``,
+``fixations.csv``, ``eye_gaze.csv`` or ``bounding_boxes.csv``, a bad transcript or an unreadable
+image header drops only the case it belongs to (a row whose ``DICOM_ID`` matches no case is
+dropped alone); a table that cannot be read to its end still raises, since every case depends
+on it and a partial table would silently shorten scanpaths.
 """
 
 from __future__ import annotations
@@ -58,16 +65,16 @@ from __future__ import annotations
 import bisect
 import logging
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from core.data._tables import CsvTable, Row, read_json
+from core.data._tables import MAX_ABS_VALUE, CsvTable, OnError, Row, error_handler, read_json
 from core.data.case import Annotation, GazeCase, ImageRef, Read, Report, Word
-from core.data.mimic import image_size_px, locate_image, mimic_parts, read_mimic_sizes
-from core.errors import GazeDataError
+from core.data.mimic import MAX_SIDE_PX, image_size_px, locate_image, mimic_parts, read_mimic_sizes
+from core.errors import GazeDataError, GazeScopeError
 from core.gaze.detection import DetectionConfig, detect_fixations
 
 # the screen (1920 x 1080) and the assumed 40 screen px/degree used for raw-sample detection
@@ -186,6 +193,7 @@ def read_egd(
     coordinates: str = "screen",
     detection: DetectionConfig | None = None,
     screen_ppd: float = DEFAULT_SCREEN_PPD,
+    on_error: OnError = "raise",
 ) -> Iterator[GazeCase]:
     """Iterate EGD-CXR cases in master-sheet order, one ``GazeCase`` (one ``Read``) per image.
 
@@ -193,6 +201,7 @@ def read_egd(
     fixations in the raw samples of ``eye_gaze.csv``, streamed once, with ``detection``;
     ``screen_ppd`` is the assumed screen pixels per degree that sets the degree thresholds).
     ``coordinates``: "screen" (FPOG + pads, default) or "original" (X/Y_ORIGINAL); see module doc.
+    ``on_error``: "raise" (default), "skip" or a callable; see the module docstring.
     """
     if fixations_from not in ("fixations", "eye_gaze"):
         raise ValueError(
@@ -205,8 +214,28 @@ def read_egd(
     if not screen_ppd > 0:
         raise ValueError(f"screen_ppd must be > 0, got {screen_ppd}")
     return _iter_egd(
-        Path(root), images_root, mimic_metadata, fixations_from, coordinates, detection, screen_ppd
+        Path(root),
+        images_root,
+        mimic_metadata,
+        fixations_from,
+        coordinates,
+        detection,
+        screen_ppd,
+        _Bad(error_handler(on_error)),
     )
+
+
+class _Bad:
+    """Cases dropped because of a bad row or file (``on_error="skip"``)."""
+
+    def __init__(self, handle: Callable[[GazeDataError], None]) -> None:
+        self.handle = handle
+        self.cases: set[str] = set()
+
+    def add(self, err: GazeDataError, dicom_id: str | None = None) -> None:
+        self.handle(err)  # raises unless skipping
+        if dicom_id is not None:
+            self.cases.add(dicom_id)
 
 
 def _iter_egd(
@@ -217,23 +246,26 @@ def _iter_egd(
     coordinates: str,
     detection: DetectionConfig | None,
     screen_ppd: float,
+    bad: _Bad,
 ) -> Iterator[GazeCase]:
-    cases = _read_master(root / "master_sheet.csv")
+    cases = _read_master(root / "master_sheet.csv", bad)
     matcher = PrefixMatcher([c.dicom_id for c in cases])
-    fixations = _read_fixation_table(root / "fixations.csv", matcher)
+    fixations = _read_fixation_table(root / "fixations.csv", matcher, bad)
     detected: dict[str, tuple[list[Fixation], float]] = {}
     if fixations_from == "eye_gaze":
         pads = {c.dicom_id: c.pads for c in cases}
         detected = _detect_from_eye_gaze(
-            root / "eye_gaze.csv", matcher, pads, detection or DetectionConfig(), screen_ppd
+            root / "eye_gaze.csv", matcher, pads, detection or DetectionConfig(), screen_ppd, bad
         )
-    boxes = _read_boxes(root / "bounding_boxes.csv", matcher)
+    boxes = _read_boxes(root / "bounding_boxes.csv", matcher, bad)
     sizes: dict[str, tuple[int, int]] = {}
     if mimic_metadata is not None:
         sizes = read_mimic_sizes(mimic_metadata, [c.dicom_id for c in cases])
 
     n_off = n_skipped = n_kept = 0
     for case in cases:
+        if case.dicom_id in bad.cases:
+            continue
         rows = fixations.get(case.dicom_id, _Fix())
         parts = mimic_parts(case.path_text)
         path = locate_image(
@@ -242,7 +274,12 @@ def _iter_egd(
             subject_id=case.patient_id or (parts[0] if parts else None),
             study_id=case.study_id or (parts[1] if parts else None),
         )
-        size, size_source = _image_size(case, path, sizes, rows)
+        try:
+            size, size_source = _image_size(case, path, sizes, rows)
+            report = _read_transcript(root, case.dicom_id)
+        except GazeScopeError as err:  # an unreadable image header or transcript: this case
+            bad.add(err if isinstance(err, GazeDataError) else GazeDataError(path, err.problem))
+            continue
         if size is None:
             n_skipped += 1
             logger.warning(
@@ -303,7 +340,7 @@ def _iter_egd(
             read_id=case.dicom_id,
             reader_id=EGD_READER_ID,
             scanpath=scanpath,
-            report=_read_transcript(root, case.dicom_id),
+            report=report,
         )
         anatomy = tuple(
             Annotation(
@@ -340,53 +377,65 @@ def _iter_egd(
     )
 
 
-def _read_master(path: Path) -> list[_Case]:
-    cases = []
+def _read_master(path: Path, bad: _Bad) -> list[_Case]:
+    cases: list[_Case] = []
     seen: set[str] = set()
     with CsvTable(path, required=EGD_MASTER_COLUMNS) as table:
         label_columns = [c for c in table.header if c in EGD_CXR or c.endswith(_CHX)]
         meta_columns = [c for c in _META_COLUMNS if c in table.index]
         for row in table.rows():
-            dicom_id = row.text("dicom_id")
-            if not dicom_id:
-                raise row.fail("dicom_id", "empty dicom_id")
-            if dicom_id in seen:
-                raise row.fail("dicom_id", f"duplicate dicom_id {dicom_id}")
-            seen.add(dicom_id)
-            pads = tuple(
-                row.number(f"image_{side}_pad") for side in ("top", "bottom", "left", "right")
-            )
-            if (
-                min(pads) < 0
-                or pads[2] + pads[3] >= EGD_SCREEN_PX[0]
-                or pads[0] + pads[1] >= EGD_SCREEN_PX[1]
-            ):
-                raise row.fail("image_top_pad", f"pads {pads} leave no image on a 1920x1080 screen")
-            raw: dict[str, object] = {}
-            native: dict[str, float] = {}
-            for col in label_columns:
-                value = _label_value(row, col)
-                raw[col] = value
-                native[col] = math.nan if math.isnan(value) else (0.5 if value == -1 else value)
-            cases.append(
-                _Case(
-                    dicom_id=dicom_id,
-                    path_text=row.text("path"),
-                    study_id=row.text("study_id"),
-                    patient_id=row.text("patient_id"),
-                    pads=pads,  # type: ignore[arg-type]
-                    labels=to_vocabulary("egd-cxr", native, strict=True),
-                    raw_labels=raw,
-                    meta={
-                        "study_id": row.text("study_id"),
-                        "patient_id": row.text("patient_id"),
-                        "path": row.text("path"),
-                        "pads_tblr": pads,
-                        **{c: row.text(c) for c in meta_columns},
-                    },
-                )
-            )
+            try:
+                _master_row(row, label_columns, meta_columns, seen, cases)
+            except GazeDataError as err:  # this case only
+                bad.add(err)
     return cases
+
+
+def _master_row(
+    row: Row,
+    label_columns: list[str],
+    meta_columns: list[str],
+    seen: set[str],
+    cases: list[_Case],
+) -> None:
+    """One master-sheet row -> a ``_Case`` appended to ``cases``."""
+    dicom_id = row.text("dicom_id")
+    if not dicom_id:
+        raise row.fail("dicom_id", "empty dicom_id")
+    if dicom_id in seen:
+        raise row.fail("dicom_id", f"duplicate dicom_id {dicom_id}")
+    seen.add(dicom_id)
+    pads = tuple(row.number(f"image_{side}_pad") for side in ("top", "bottom", "left", "right"))
+    if (
+        min(pads) < 0
+        or pads[2] + pads[3] >= EGD_SCREEN_PX[0]
+        or pads[0] + pads[1] >= EGD_SCREEN_PX[1]
+    ):
+        raise row.fail("image_top_pad", f"pads {pads} leave no image on a 1920x1080 screen")
+    raw: dict[str, object] = {}
+    native: dict[str, float] = {}
+    for col in label_columns:
+        value = _label_value(row, col)
+        raw[col] = value
+        native[col] = math.nan if math.isnan(value) else (0.5 if value == -1 else value)
+    cases.append(
+        _Case(
+            dicom_id=dicom_id,
+            path_text=row.text("path"),
+            study_id=row.text("study_id"),
+            patient_id=row.text("patient_id"),
+            pads=pads,  # type: ignore[arg-type]
+            labels=to_vocabulary("egd-cxr", native, strict=True),
+            raw_labels=raw,
+            meta={
+                "study_id": row.text("study_id"),
+                "patient_id": row.text("patient_id"),
+                "path": row.text("path"),
+                "pads_tblr": pads,
+                **{c: row.text(c) for c in meta_columns},
+            },
+        )
+    )
 
 
 def _label_value(row: Row, column: str) -> float:
@@ -418,7 +467,7 @@ class _Unmatched:
             )
 
 
-def _read_fixation_table(path: Path, matcher: PrefixMatcher) -> dict[str, _Fix]:
+def _read_fixation_table(path: Path, matcher: PrefixMatcher, bad: _Bad) -> dict[str, _Fix]:
     out: dict[str, _Fix] = {}
     unmatched = _Unmatched(path)
     invalid = 0
@@ -429,19 +478,25 @@ def _read_fixation_table(path: Path, matcher: PrefixMatcher) -> dict[str, _Fix]:
             if dicom_id is None:
                 unmatched.add(key, reason)
                 continue
-            if not row.flag("FPOGV"):
-                invalid += 1
+            try:
+                if not row.flag("FPOGV"):
+                    invalid += 1
+                    continue
+                duration = row.number("FPOGD")
+                if duration < 0:
+                    raise row.fail("FPOGD", f"negative fixation duration {duration}")
+                values = [row.number(c) for c in ("FPOGX", "FPOGY", "FPOGS")]
+                original = [row.number(c) for c in ("X_ORIGINAL", "Y_ORIGINAL")]
+            except GazeDataError as err:  # the case this row belongs to is dropped
+                bad.add(err, dicom_id)
                 continue
-            duration = row.number("FPOGD")
-            if duration < 0:
-                raise row.fail("FPOGD", f"negative fixation duration {duration}")
             f = out.setdefault(dicom_id, _Fix())
-            f.fx.append(row.number("FPOGX"))
-            f.fy.append(row.number("FPOGY"))
-            f.start.append(row.number("FPOGS"))
+            f.fx.append(values[0])
+            f.fy.append(values[1])
+            f.start.append(values[2])
             f.duration.append(duration)
-            f.x_orig.append(row.number("X_ORIGINAL"))
-            f.y_orig.append(row.number("Y_ORIGINAL"))
+            f.x_orig.append(original[0])
+            f.y_orig.append(original[1])
     unmatched.log()
     if invalid:
         logger.info("egd-cxr: %s: %d row(s) with FPOGV=0 skipped", path.name, invalid)
@@ -454,6 +509,7 @@ def _detect_from_eye_gaze(
     pads: Mapping[str, tuple[float, float, float, float]],
     cfg: DetectionConfig,
     screen_ppd: float,
+    bad: _Bad,
 ) -> dict[str, tuple[list[Fixation], float]]:
     """Stream ``eye_gaze.csv`` once; detect fixations per contiguous run of one image's rows."""
     out: dict[str, tuple[list[Fixation], float]] = {}
@@ -475,7 +531,10 @@ def _detect_from_eye_gaze(
         prev, offset = out.get(current, ([], t[0]))
         t_arr = np.asarray(t) - offset
         if len(t_arr) > 1 and np.any(np.diff(t_arr) < 0):
-            raise GazeDataError(path, f"'Time (in secs)' goes backwards within {current}")
+            bad.add(
+                GazeDataError(path, f"'Time (in secs)' goes backwards within {current}"), current
+            )
+            return
         sp = detect_fixations(t_arr, x, y, cfg, deg_per_unit=np.asarray(scale))
         out[current] = (prev + list(sp.fixations), offset)
 
@@ -489,20 +548,23 @@ def _detect_from_eye_gaze(
             if dicom_id != current:
                 flush()
                 current, t, gx, gy = dicom_id, [], [], []
-            t.append(row.number("Time (in secs)"))
-            if row.flag("BPOGV"):
-                gx.append(row.number("BPOGX"))
-                gy.append(row.number("BPOGY"))
-            else:
-                gx.append(math.nan)
-                gy.append(math.nan)
+            try:
+                sample = row.number("Time (in secs)")
+                valid = row.flag("BPOGV")
+                position = (row.number("BPOGX"), row.number("BPOGY")) if valid else None
+            except GazeDataError as err:  # the case this row belongs to is dropped
+                bad.add(err, dicom_id)
+                continue
+            t.append(sample)
+            gx.append(position[0] if position else math.nan)
+            gy.append(position[1] if position else math.nan)
         flush()
     unmatched.log()
     return out
 
 
 def _read_boxes(
-    path: Path, matcher: PrefixMatcher
+    path: Path, matcher: PrefixMatcher, bad: _Bad
 ) -> dict[str, list[tuple[str, float, float, float, float]]]:
     """``dicom_id -> [(name, x0, y0, x1, y1)]`` in original pixels; columns are x1, x2, y1, y2."""
     out: dict[str, list[tuple[str, float, float, float, float]]] = {}
@@ -516,8 +578,12 @@ def _read_boxes(
             if dicom_id is None:
                 unmatched.add(row.text("dicom_id"), reason)
                 continue
-            x0, x1 = sorted((row.number("x1"), row.number("x2")))
-            y0, y1 = sorted((row.number("y1"), row.number("y2")))
+            try:
+                x0, x1 = sorted((row.number("x1"), row.number("x2")))
+                y0, y1 = sorted((row.number("y1"), row.number("y2")))
+            except GazeDataError as err:  # the case this box belongs to is dropped
+                bad.add(err, dicom_id)
+                continue
             out.setdefault(dicom_id, []).append((row.text("bbox_name"), x0, y0, x1, y1))
     unmatched.log()
     return out
@@ -538,7 +604,7 @@ def _image_size(
         return None, ""
     width = _estimate_extent(xo[use_x], x[use_x])
     height = _estimate_extent(yo[use_y], y[use_y])
-    if width <= 0 or height <= 0:
+    if not (0 < width <= MAX_SIDE_PX and 0 < height <= MAX_SIDE_PX):
         return None, ""
     return (width, height), "estimated"
 
@@ -568,11 +634,14 @@ def _read_transcript(root: Path, dicom_id: str) -> Report | None:
     words = []
     for i, p in enumerate(phrases):
         try:
-            words.append(Word(str(p["phrase"]), float(p["begin_time"]), float(p["end_time"])))
+            begin, end = float(p["begin_time"]), float(p["end_time"])
+            if not (abs(begin) <= MAX_ABS_VALUE and abs(end) <= MAX_ABS_VALUE):  # nan too
+                raise ValueError("times must be finite seconds")
+            words.append(Word(str(p["phrase"]), begin, end))
         except (KeyError, TypeError, ValueError):
             raise GazeDataError(
                 path,
-                f"time_stamped_text[{i}] needs 'phrase', numeric 'begin_time' and 'end_time' "
-                f"({dicom_id})",
+                f"time_stamped_text[{i}] needs 'phrase' and 'begin_time', 'end_time' in "
+                f"seconds (finite numbers) ({dicom_id})",
             ) from None
     return Report(text=data["full_text"].strip(), words=tuple(words))

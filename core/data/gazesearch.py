@@ -20,6 +20,10 @@ Conversions and decisions:
 - Image size: the original size is not in the file. It is read from the image header when the
   image is found under ``images_root`` (``<dicom_id>.jpg`` etc., flat or MIMIC layout), else
   ``image_sizes[dicom_id]`` when given, else 224x224 (the frame the coordinates were given in).
+- Bad records: every problem names the file, the line where the record starts, its index and
+  the key (``gazesearch.json: line 40, record 3, key 'T': ...``). ``on_error="skip"`` drops the
+  bad record only (its image keeps its other records); an unreadable image header drops that
+  image's case.
 """
 
 from __future__ import annotations
@@ -30,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data._tables import read_json
+from core.data._tables import MAX_ABS_VALUE, OnError, error_handler, read_json_records
 from core.data.case import Annotation, GazeCase, ImageRef, Read
 from core.data.mimic import image_size_px, locate_image
-from core.errors import GazeDataError
+from core.errors import GazeDataError, GazeScopeError
 from core.gaze.scanpath import Scanpath
 from core.io.geometry import index_to_norm
 from core.vocabulary import to_vocabulary
@@ -49,22 +53,32 @@ def read_gazesearch(
     *,
     images_root: str | Path | None = None,
     image_sizes: Mapping[str, tuple[int, int]] | None = None,
+    on_error: OnError = "raise",
 ) -> Iterator[GazeCase]:
-    """Iterate the images of a GazeSearch JSON file, in order of first appearance."""
+    """Iterate the images of a GazeSearch JSON file, in order of first appearance.
+
+    ``on_error``: "raise" (default) or "skip" bad records (see ``core.data._tables``).
+    """
     path = Path(path)
-    data = read_json(path)
-    if not isinstance(data, list):
-        raise GazeDataError(path, f"expected a JSON list of records, got {type(data).__name__}")
+    handle = error_handler(on_error)
     grouped: dict[str, list[Read]] = {}
     splits: dict[str, set[str]] = {}
-    for i, record in enumerate(data):
-        read, image_id, split = _read_record(path, i, record)
+    for i, (line, record) in enumerate(read_json_records(path)):
+        try:
+            read, image_id, split = _read_record(path, i, record, line)
+        except GazeDataError as err:
+            handle(err)
+            continue
         grouped.setdefault(image_id, []).append(read)
         splits.setdefault(image_id, set()).add(split)
     for image_id, reads in grouped.items():
         image_path = locate_image(images_root, image_id)
         if image_path is not None:
-            width, height = image_size_px(image_path)
+            try:
+                width, height = image_size_px(image_path)
+            except GazeScopeError as err:
+                handle(GazeDataError(path, f"image of {image_id}: {err}"))
+                continue
         elif image_sizes is not None and image_id in image_sizes:
             width, height = image_sizes[image_id]
         else:
@@ -83,9 +97,10 @@ def read_gazesearch(
         )
 
 
-def _read_record(path: Path, i: int, record: object) -> tuple[Read, str, str]:
-    def fail(problem: str) -> GazeDataError:
-        return GazeDataError(path, f"record {i}: {problem}")
+def _read_record(path: Path, i: int, record: object, line: int) -> tuple[Read, str, str]:
+    def fail(problem: str, key: str | None = None) -> GazeDataError:
+        where = f"line {line}, record {i}" + (f", key {key!r}" if key else "")
+        return GazeDataError(path, f"{where}: {problem}")
 
     if not isinstance(record, dict):
         raise fail(f"expected an object, got {type(record).__name__}")
@@ -94,7 +109,7 @@ def _read_record(path: Path, i: int, record: object) -> tuple[Read, str, str]:
         raise fail(f"missing key(s) {missing}")
     name = record["name"]
     if not isinstance(name, str) or not name:
-        raise fail(f"'name' must be an image file name, got {name!r}")
+        raise fail(f"must be an image file name, got {_short(name)}", "name")
     image_id = Path(name).stem
     arrays = []
     for key in ("X", "Y", "T"):
@@ -102,22 +117,26 @@ def _read_record(path: Path, i: int, record: object) -> tuple[Read, str, str]:
         if not isinstance(value, list) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
         ):
-            raise fail(f"{key!r} must be a list of numbers")
-        arrays.append(np.asarray(value, dtype=np.float64))
+            raise fail("must be a list of numbers", key)
+        array = np.asarray(value, dtype=np.float64)
+        if not np.all(np.isfinite(array)):
+            raise fail("holds NaN or infinite values", key)
+        arrays.append(array)
     x_px, y_px, dur = arrays
     if not len(x_px) == len(y_px) == len(dur):
         raise fail(f"X, Y and T lengths differ ({len(x_px)}, {len(y_px)}, {len(dur)})")
-    if not (np.all(np.isfinite(arrays[0])) and np.all(np.isfinite(y_px)) and np.all(dur >= 0)):
-        raise fail("positions must be finite and durations >= 0")
+    if np.any(dur < 0) or np.any(dur > MAX_ABS_VALUE):
+        raise fail(f"durations must be seconds in [0, {MAX_ABS_VALUE:g}]", "T")
     grid = GAZESEARCH_GRID_PX
-    if np.any((x_px < 0) | (x_px >= grid) | (y_px < 0) | (y_px >= grid)):
-        raise fail(f"positions must be pixel indices in [0, {grid})")
+    for key, values in (("X", x_px), ("Y", y_px)):
+        if np.any((values < 0) | (values >= grid)):
+            raise fail(f"positions must be pixel indices in [0, {grid})", key)
     xy = index_to_norm(np.stack([x_px, y_px], axis=1), grid, grid)
     starts = np.concatenate([[0.0], np.cumsum(dur)[:-1]]) if len(dur) else dur
     task = str(record["task"])
     condition = str(record.get("condition", "present"))
     if condition not in ("present", "absent"):
-        raise fail(f"'condition' must be 'present' or 'absent', got {condition!r}")
+        raise fail(f"must be 'present' or 'absent', got {_short(condition)}", "condition")
     certainty = 1.0 if condition == "present" else 0.0
     labels = to_vocabulary("gazesearch", {task: certainty})
     reader_id = str(record["subject"])
@@ -127,11 +146,14 @@ def _read_record(path: Path, i: int, record: object) -> tuple[Read, str, str]:
         if not (
             isinstance(bbox, list)
             and len(bbox) == 4
-            and all(isinstance(v, (int, float)) and math.isfinite(v) for v in bbox)
+            and all(
+                isinstance(v, (int, float)) and math.isfinite(v) and abs(v) <= MAX_ABS_VALUE
+                for v in bbox
+            )
             and bbox[2] >= 0
             and bbox[3] >= 0
         ):
-            raise fail(f"'bbox' must be [x, y, w, h] with w, h >= 0, got {bbox!r}")
+            raise fail(f"must be [x, y, w, h] with w, h >= 0, got {_short(bbox)}", "bbox")
         bx, by, bw, bh = (float(v) / grid for v in bbox)
         if labels and condition == "present":
             annotations = (
@@ -160,3 +182,8 @@ def _read_record(path: Path, i: int, record: object) -> tuple[Read, str, str]:
         annotations=annotations,
     )
     return read, image_id, str(record.get("split", ""))
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

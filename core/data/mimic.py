@@ -12,13 +12,16 @@ Both are searched, flat first. Sizes come from headers only (no pixel decoding).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from core.errors import NotAnImageError
 
-__all__ = ["image_size_px", "locate_image", "mimic_parts", "read_mimic_sizes"]
+__all__ = ["MAX_SIDE_PX", "image_size_px", "locate_image", "mimic_parts", "read_mimic_sizes"]
+
+logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".dcm", ".jpg", ".png")
 _MIMIC_PARTS = re.compile(r"p(\d{2})/p(\d+)/s(\d+)/")
@@ -72,27 +75,43 @@ def locate_image(
     return None
 
 
+# DICOM Rows/Columns are 16-bit; a larger side in a table or header is corruption (and a
+# memory bomb for anything that allocates a map at the original size).
+MAX_SIDE_PX = 65535
+
+
 def image_size_px(path: str | Path) -> tuple[int, int]:
-    """``(width, height)`` of a DICOM (Columns, Rows) or PNG/JPEG image, from its header."""
+    """``(width, height)`` of a DICOM (Columns, Rows) or PNG/JPEG image, from its header.
+
+    An unreadable header raises ``NotAnImageError`` naming the file. pydicom and Pillow raise
+    many exception types on corrupt headers (pydicom also lazily, when Rows is first read); this
+    function is the one boundary where they are translated, the original logged at debug level.
+    """
     path = Path(path)
-    if path.suffix.lower() == ".dcm":
-        import pydicom
-        from pydicom.errors import InvalidDicomError
-
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except (InvalidDicomError, OSError, ValueError) as err:
-            raise NotAnImageError(path, f"cannot read DICOM header ({err})") from None
-        if "Rows" not in ds or "Columns" not in ds:
-            raise NotAnImageError(path, "DICOM header has no Rows/Columns")
-        return int(ds.Columns), int(ds.Rows)
-    from PIL import Image, UnidentifiedImageError
-
+    dicom = path.suffix.lower() == ".dcm"
     try:
-        with Image.open(path) as im:
-            return int(im.size[0]), int(im.size[1])
-    except (UnidentifiedImageError, OSError) as err:
-        raise NotAnImageError(path, f"cannot read image header ({err})") from None
+        if dicom:
+            import pydicom
+
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            if "Rows" not in ds or "Columns" not in ds:
+                raise NotAnImageError(path, "DICOM header has no Rows/Columns")
+            width, height = int(ds.Columns), int(ds.Rows)
+        else:
+            from PIL import Image
+
+            with Image.open(path) as im:
+                width, height = int(im.size[0]), int(im.size[1])
+    except NotAnImageError:
+        raise
+    except Exception as err:  # third-party header parsers: see the docstring
+        logger.debug("%s: header cannot be read", path.name, exc_info=True)
+        what = "DICOM header" if dicom else "image header"
+        text = " ".join(str(err).split())[:160] or type(err).__name__
+        raise NotAnImageError(path, f"cannot read {what} ({text})") from None
+    if not (0 < width <= MAX_SIDE_PX and 0 < height <= MAX_SIDE_PX):
+        raise NotAnImageError(path, f"header gives an implausible size {width}x{height}")
+    return width, height
 
 
 def read_mimic_sizes(
@@ -113,7 +132,7 @@ def read_mimic_sizes(
             if wanted is not None and dicom_id not in wanted:
                 continue
             w, h = row.integer("Columns"), row.integer("Rows")
-            if w <= 0 or h <= 0:
-                raise row.fail("Rows", f"image size must be positive, got {w}x{h}")
+            if not (0 < w <= MAX_SIDE_PX and 0 < h <= MAX_SIDE_PX):
+                raise row.fail("Rows", f"image size must be 1-{MAX_SIDE_PX} px, got {w}x{h}")
             sizes[dicom_id] = (w, h)
     return sizes

@@ -35,6 +35,10 @@ Decisions:
   phase's label columns (``Other`` optional); ``fixations.csv`` must have REFLACX's 17 columns
   in order; ellipse label columns must be the metadata's. Anything else raises
   ``GazeDataError`` naming file, line and column.
+- ``on_error="skip"`` (see ``core.data._tables``) drops only what a problem belongs to: a bad
+  metadata row drops that read, a bad file in a read's folder drops that read (a case left
+  without reads is dropped), a metadata file that cannot be read at all drops its phase, and a
+  file that breaks off mid-way keeps the rows before the break.
 """
 
 from __future__ import annotations
@@ -42,15 +46,15 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from core.data._tables import CsvTable, Row
+from core.data._tables import CsvTable, OnError, Row, error_handler
 from core.data.case import Annotation, GazeCase, ImageRef, Read, Report, Word
-from core.data.mimic import locate_image, mimic_parts
+from core.data.mimic import MAX_SIDE_PX, locate_image, mimic_parts
 from core.errors import GazeDataError
 from core.gaze.detection import DetectionConfig, detect_fixations
 from core.gaze.scanpath import Fixation, Scanpath
@@ -165,6 +169,7 @@ def read_reflacx(
     keep_off_image: bool = False,
     reader_ids: Mapping[str, str] | None = None,
     dataset: str = "reflacx",
+    on_error: OnError = "raise",
 ) -> Iterator[GazeCase]:
     """Iterate REFLACX (or synthetic-corpus) cases, one ``GazeCase`` per ``dicom_id``.
 
@@ -174,6 +179,7 @@ def read_reflacx(
     ``images_root``: where to look for ``<dicom_id>`` images (``ImageRef.path`` is None when not
     found). ``dataset`` names the source in the records (e.g. "synthetic"). The metadata are read
     up front (a few thousand rows); each case's files are read when it is yielded.
+    ``on_error``: "raise" (default), "skip" or a callable; see the module docstring.
     """
     if fixations_from not in ("fixations", "gaze"):
         raise ValueError(f"fixations_from must be 'fixations' or 'gaze', got {fixations_from!r}")
@@ -186,6 +192,7 @@ def read_reflacx(
         keep_off_image,
         reader_ids,
         dataset,
+        error_handler(on_error),
     )
 
 
@@ -198,6 +205,7 @@ def _iter_reflacx(
     keep_off_image: bool,
     reader_ids: Mapping[str, str] | None,
     dataset: str,
+    handle: Callable[[GazeDataError], None],
 ) -> Iterator[GazeCase]:
     main = root / "main_data"
     if phases is None:
@@ -210,7 +218,10 @@ def _iter_reflacx(
     counts = _Counts()
     entries: list[_Entry] = []
     for phase in phases:
-        entries.extend(_read_metadata(main / f"metadata_phase_{phase}.csv", phase, counts))
+        try:
+            _read_metadata(main / f"metadata_phase_{phase}.csv", phase, counts, entries, handle)
+        except GazeDataError as err:  # the file cannot be read at all: its phase is dropped
+            handle(err)
     if counts.discarded:
         logger.info(
             "%s: skipped %d read(s) with eye_tracking_data_discarded=True",
@@ -223,20 +234,42 @@ def _iter_reflacx(
 
     for dicom_id, group in groups.items():
         first = group[0]
+        consistent = [first]
         for e in group[1:]:
             if (e.width, e.height, e.subject_id) != (first.width, first.height, first.subject_id):
-                raise GazeDataError(
-                    e.source,
-                    f"line {e.line}: dicom_id {dicom_id} has size {e.width}x{e.height} and "
-                    f"subject {e.subject_id}, but {first.read_id} in {first.source.name} says "
-                    f"{first.width}x{first.height} and subject {first.subject_id}",
+                handle(
+                    GazeDataError(
+                        e.source,
+                        f"line {e.line}: dicom_id {dicom_id} has size {e.width}x{e.height} and "
+                        f"subject {e.subject_id}, but {first.read_id} in {first.source.name} "
+                        f"says {first.width}x{first.height} and subject {first.subject_id}",
+                    )
                 )
-        reads = tuple(
-            _read_one(
-                root, e, fixations_from, detection, keep_off_image, reader_ids, dataset, counts
-            )
-            for e in group
-        )
+                continue
+            consistent.append(e)
+        group = consistent
+        reads_list = []
+        for e in list(group):
+            try:
+                reads_list.append(
+                    _read_one(
+                        root,
+                        e,
+                        fixations_from,
+                        detection,
+                        keep_off_image,
+                        reader_ids,
+                        dataset,
+                        counts,
+                    )
+                )
+            except GazeDataError as err:  # a bad file in the read's folder drops that read
+                handle(err)
+                group.remove(e)
+        if not reads_list:
+            continue
+        first = group[0]
+        reads = tuple(reads_list)
         parts = mimic_parts(first.image)
         path = locate_image(
             images_root,
@@ -274,9 +307,16 @@ def _iter_reflacx(
         )
 
 
-def _read_metadata(path: Path, phase: int, counts: _Counts) -> list[_Entry]:
+def _read_metadata(
+    path: Path,
+    phase: int,
+    counts: _Counts,
+    entries: list[_Entry],
+    handle: Callable[[GazeDataError], None],
+) -> None:
+    """Append the phase's reads to ``entries``; a bad row goes to ``handle`` (file-level
+    problems raise)."""
     known = set(reflacx_label_columns(phase))
-    entries = []
     with CsvTable(path, prefix=REFLACX_METADATA_COLUMNS) as table:
         label_columns = tuple(table.header[len(REFLACX_METADATA_COLUMNS) :])
         unknown = [c for c in label_columns if c not in known]
@@ -287,61 +327,71 @@ def _read_metadata(path: Path, phase: int, counts: _Counts) -> list[_Entry]:
                 f"line 1: label columns do not match phase {phase}: "
                 f"unknown {unknown}, missing {sorted(missing)}",
             )
-        for row in table.rows():
-            read_id = row.text("id")
-            m = REFLACX_ID.match(read_id)
-            if m is None:
-                raise row.fail("id", f"expected P<phase><2 digits>R<6 digits>, got {read_id!r}")
-            if int(m.group(1)) != phase:
-                raise row.fail("id", f"id {read_id} is not a phase-{phase} id")
-            if row.flag("eye_tracking_data_discarded"):
-                counts.discarded += 1
+        try:
+            for row in table.rows():
+                try:
+                    entry = _metadata_entry(path, row, phase, label_columns, counts)
+                except GazeDataError as err:  # this read only
+                    handle(err)
+                    continue
+                if entry is not None:
+                    entries.append(entry)
+        except GazeDataError as err:  # the file breaks off: the rows before the break stay
+            handle(err)
+
+
+def _metadata_entry(
+    path: Path, row: Row, phase: int, label_columns: tuple[str, ...], counts: _Counts
+) -> _Entry | None:
+    read_id = row.text("id")
+    m = REFLACX_ID.match(read_id)
+    if m is None:
+        raise row.fail("id", f"expected P<phase><2 digits>R<6 digits>, got {read_id[:40]!r}")
+    if int(m.group(1)) != phase:
+        raise row.fail("id", f"id {read_id} is not a phase-{phase} id")
+    if row.flag("eye_tracking_data_discarded"):
+        counts.discarded += 1
+        return None
+    width, height = row.integer("image_size_x"), row.integer("image_size_y")
+    if not (0 < width <= MAX_SIDE_PX and 0 < height <= MAX_SIDE_PX):
+        raise row.fail("image_size_x", f"image size must be 1-{MAX_SIDE_PX} px: {width}x{height}")
+    dicom_id = row.text("dicom_id")
+    if not dicom_id:
+        raise row.fail("dicom_id", "empty dicom_id")
+    raw: dict[str, object] = {}
+    native: dict[str, float] = {}
+    for col in label_columns:
+        if col == _OTHER:
+            text = row.text(col)
+            raw[col] = tuple(s.strip() for s in text.split("|") if s.strip())
+        elif col in REFLACX_BOOLEAN_LABELS:
+            raw[col] = row.flag(col)
+            native[col] = 1.0 if raw[col] else 0.0
+        else:
+            value = row.number(col, empty=math.nan)
+            if math.isnan(value):
+                raw[col] = value
+                native[col] = math.nan
                 continue
-            width, height = row.integer("image_size_x"), row.integer("image_size_y")
-            if width <= 0 or height <= 0:
-                raise row.fail("image_size_x", f"image size must be positive: {width}x{height}")
-            dicom_id = row.text("dicom_id")
-            if not dicom_id:
-                raise row.fail("dicom_id", "empty dicom_id")
-            raw: dict[str, object] = {}
-            native: dict[str, float] = {}
-            for col in label_columns:
-                if col == _OTHER:
-                    text = row.text(col)
-                    raw[col] = tuple(s.strip() for s in text.split("|") if s.strip())
-                elif col in REFLACX_BOOLEAN_LABELS:
-                    raw[col] = row.flag(col)
-                    native[col] = 1.0 if raw[col] else 0.0
-                else:
-                    value = row.number(col, empty=math.nan)
-                    if math.isnan(value):
-                        raw[col] = value
-                        native[col] = math.nan
-                        continue
-                    if value not in REFLACX_CERTAINTY:
-                        raise row.fail(
-                            col, f"certainty must be an integer 0-5, got {row.text(col)!r}"
-                        )
-                    raw[col] = int(value)
-                    native[col] = REFLACX_CERTAINTY[int(value)]
-            entries.append(
-                _Entry(
-                    read_id=read_id,
-                    phase=phase,
-                    split=row.text("split"),
-                    image=row.text("image"),
-                    dicom_id=dicom_id,
-                    subject_id=row.text("subject_id"),
-                    width=width,
-                    height=height,
-                    label_columns=label_columns,
-                    raw_labels=raw,
-                    labels=to_vocabulary(f"reflacx-{phase}", native, strict=True),
-                    source=path,
-                    line=row.line,
-                )
-            )
-    return entries
+            if value not in REFLACX_CERTAINTY:
+                raise row.fail(col, f"certainty must be an integer 0-5, got {row.text(col)[:20]!r}")
+            raw[col] = int(value)
+            native[col] = REFLACX_CERTAINTY[int(value)]
+    return _Entry(
+        read_id=read_id,
+        phase=phase,
+        split=row.text("split"),
+        image=row.text("image"),
+        dicom_id=dicom_id,
+        subject_id=row.text("subject_id"),
+        width=width,
+        height=height,
+        label_columns=label_columns,
+        raw_labels=raw,
+        labels=to_vocabulary(f"reflacx-{phase}", native, strict=True),
+        source=path,
+        line=row.line,
+    )
 
 
 def _read_one(

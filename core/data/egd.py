@@ -73,14 +73,21 @@ import numpy as np
 
 from core.data._tables import MAX_ABS_VALUE, CsvTable, OnError, Row, error_handler, read_json
 from core.data.case import Annotation, GazeCase, ImageRef, Read, Report, Word
-from core.data.mimic import MAX_SIDE_PX, image_size_px, locate_image, mimic_parts, read_mimic_sizes
+from core.data.mimic import (
+    MAX_SIDE_PX,
+    image_size_px,
+    is_safe_id,
+    locate_image,
+    mimic_parts,
+    read_mimic_sizes,
+)
 from core.errors import GazeDataError, GazeScopeError
 from core.gaze.detection import DetectionConfig, detect_fixations
 
 # the screen (1920 x 1080) and the assumed 40 screen px/degree used for raw-sample detection
 from core.gaze.published import DEFAULT_SCREEN_PPD, EGD_SCREEN_PX
 from core.gaze.scanpath import Fixation, Scanpath
-from core.vocabulary import EGD_CXR, to_vocabulary
+from core.vocabulary import EGD_CXR, map_name, to_vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -382,6 +389,13 @@ def _read_master(path: Path, bad: _Bad) -> list[_Case]:
     seen: set[str] = set()
     with CsvTable(path, required=EGD_MASTER_COLUMNS) as table:
         label_columns = [c for c in table.header if c in EGD_CXR or c.endswith(_CHX)]
+        for column in label_columns:
+            try:
+                map_name("egd-cxr", column)
+            except KeyError:
+                raise GazeDataError(
+                    path, f"line 1: column {column[:60]!r} is not an EGD-CXR label column"
+                ) from None
         meta_columns = [c for c in _META_COLUMNS if c in table.index]
         for row in table.rows():
             try:
@@ -400,8 +414,8 @@ def _master_row(
 ) -> None:
     """One master-sheet row -> a ``_Case`` appended to ``cases``."""
     dicom_id = row.text("dicom_id")
-    if not dicom_id:
-        raise row.fail("dicom_id", "empty dicom_id")
+    if not is_safe_id(dicom_id):
+        raise row.fail("dicom_id", f"not a valid dicom_id: {dicom_id[:60]!r}")
     if dicom_id in seen:
         raise row.fail("dicom_id", f"duplicate dicom_id {dicom_id}")
     seen.add(dicom_id)

@@ -19,12 +19,30 @@ from pathlib import Path
 
 from core.errors import NotAnImageError
 
-__all__ = ["MAX_SIDE_PX", "image_size_px", "locate_image", "mimic_parts", "read_mimic_sizes"]
+__all__ = [
+    "MAX_SIDE_PX",
+    "image_size_px",
+    "is_safe_id",
+    "locate_image",
+    "mimic_parts",
+    "read_mimic_sizes",
+]
 
 logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".dcm", ".jpg", ".png")
 _MIMIC_PARTS = re.compile(r"p(\d{2})/p(\d+)/s(\d+)/")
+# ids that become file or folder names: no separators, no "..", not absurdly long
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def is_safe_id(text: str) -> bool:
+    """Whether a dataset id (dicom_id, subject, study) can be used as a file or folder name.
+
+    Ids come from table cells; one with a path separator, ``..`` or hundreds of characters would
+    reach outside the dataset folder or make the OS refuse the path.
+    """
+    return bool(_SAFE_ID.match(text)) and ".." not in text
 
 
 def mimic_parts(path_text: str) -> tuple[str, str] | None:
@@ -50,7 +68,9 @@ def locate_image(
     Without ``study_id`` the subject's study folders are listed; without ``subject_id`` only the
     flat layout is searched (walking all of MIMIC-CXR per image would be too slow).
     """
-    if root is None:
+    if root is None or not all(
+        is_safe_id(part) for part in (dicom_id, subject_id, study_id) if part is not None
+    ):
         return None
     root = Path(root)
     for suffix in IMAGE_SUFFIXES:

@@ -54,7 +54,7 @@ import numpy as np
 
 from core.data._tables import CsvTable, OnError, Row, error_handler
 from core.data.case import Annotation, GazeCase, ImageRef, Read, Report, Word
-from core.data.mimic import MAX_SIDE_PX, locate_image, mimic_parts
+from core.data.mimic import MAX_SIDE_PX, is_safe_id, locate_image, mimic_parts
 from core.errors import GazeDataError
 from core.gaze.detection import DetectionConfig, detect_fixations
 from core.gaze.scanpath import Fixation, Scanpath
@@ -356,8 +356,8 @@ def _metadata_entry(
     if not (0 < width <= MAX_SIDE_PX and 0 < height <= MAX_SIDE_PX):
         raise row.fail("image_size_x", f"image size must be 1-{MAX_SIDE_PX} px: {width}x{height}")
     dicom_id = row.text("dicom_id")
-    if not dicom_id:
-        raise row.fail("dicom_id", "empty dicom_id")
+    if not is_safe_id(dicom_id):
+        raise row.fail("dicom_id", f"not a valid dicom_id: {dicom_id[:60]!r}")
     raw: dict[str, object] = {}
     native: dict[str, float] = {}
     for col in label_columns:

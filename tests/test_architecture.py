@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "core.eval": 6,
     "core.store": 6,
     "core.pipeline": 7,
+    "core.export": 7,
     "core.commands": 8,
     "core.cli": 8,
     "core.bench": 8,
@@ -50,7 +51,7 @@ LAYER_NAMES = {
     4: "synth",
     5: "models",
     6: "train/eval/store",
-    7: "pipeline",
+    7: "pipeline/export",
     8: "commands/app",
 }
 

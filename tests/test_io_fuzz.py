@@ -28,6 +28,7 @@ from core.errors import (
     CorruptPixelDataError,
     FileTooLargeError,
     MalformedHeaderError,
+    TruncatedFileError,
     UnsupportedImageError,
 )
 from core.io import load_radiograph
@@ -202,6 +203,21 @@ def test_a_codestream_larger_than_the_header_is_refused_before_decoding():
         CorruptPixelDataError, match="compressed image is 96x64 pixels but the header says 64x64"
     ):
         load_radiograph(to_bytes(ds), name="dims.dcm")
+
+
+def test_a_jpeg_ls_stream_without_its_end_marker_is_refused_before_decoding():
+    """CharLS spends ~4.5 s of CPU on some truncated JPEG-LS streams (found by the fuzzer)."""
+    from pydicom.encaps import encapsulate, generate_fragments
+    from pydicom.uid import JPEGLSLossless
+
+    px = ramp(64, 96, 4095)
+    ds = make_dataset(px, bits_stored=12)
+    ds.compress(JPEGLSLossless, px)
+    stream = list(generate_fragments(ds.PixelData))[1]
+    assert stream.endswith(b"\xff\xd9") or stream[:-1].endswith(b"\xff\xd9")
+    ds.PixelData = encapsulate([stream[: len(stream) - 12]])
+    with pytest.raises(TruncatedFileError, match="JPEG-LS pixel data is truncated"):
+        load_radiograph(to_bytes(ds), name="ls.dcm")
 
 
 def test_a_deflate_bomb_is_refused_before_pydicom_inflates_it():

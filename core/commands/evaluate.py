@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from core.eval import EvaluationResult
 
 
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
@@ -94,7 +93,11 @@ def run(args: argparse.Namespace) -> int:
         raise GazeScopeError("--dataset and --root are required (or --list)")
     names = list(args.predictor)
     if args.baselines:
-        wanted = list_predictors(kind="baseline") if args.baselines == "all" else args.baselines.split(",")
+        wanted = (
+            list_predictors(kind="baseline")
+            if args.baselines == "all"
+            else args.baselines.split(",")
+        )
         names += [n.strip() for n in wanted if n.strip() not in names]
     if not names:
         raise GazeScopeError("nothing to evaluate: give --predictor NAME and/or --baselines all")

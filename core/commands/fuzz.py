@@ -71,9 +71,13 @@ def run(args: argparse.Namespace) -> int:
     refusals = ", ".join(f"{k} {v}" for k, v in report.errors.most_common())
     print(f"  refusals: {refusals or '-'}")
     print(
-        f"  per case: median {report.median_seconds * 1000:.1f} ms, slowest "
-        f"{report.max_seconds:.2f} s ({report.slowest}); worker peak memory "
-        f"{report.worker_peak_mib:.0f} MiB; wall {report.wall_seconds:.0f} s"
+        f"  per case: median {report.median_seconds * 1000:.1f} ms; slowest "
+        f"{report.max_cpu_seconds:.2f} s CPU ({report.slowest_cpu}), "
+        f"{report.max_seconds:.2f} s wall ({report.slowest})"
+    )
+    print(
+        f"  worker peak memory {report.worker_peak_mib:.0f} MiB; "
+        f"whole run {report.wall_seconds:.0f} s"
     )
     for r in report.bad:
         print(

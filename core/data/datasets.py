@@ -80,7 +80,9 @@ def _nih(root: Path, images: Path | None, reader_ids: Mapping[str, str] | None):
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
-        Dataset("reflacx", "REFLACX folder (main_data/, gaze_data/, ...)", _reflacx("reflacx"), True),
+        Dataset(
+            "reflacx", "REFLACX folder (main_data/, gaze_data/, ...)", _reflacx("reflacx"), True
+        ),
         Dataset("egd", "EGD-CXR folder", _egd),
         Dataset("gazesearch", "the GazeSearch JSON file, or a folder holding one", _gazesearch),
         Dataset("nih", "NIH-sample layout folder (labels.csv, images/)", _nih),

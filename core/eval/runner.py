@@ -289,9 +289,7 @@ def evaluate(
         n_readers.append(len(set(readers)))
         shape = grid_of(case.image, cfg.saliency_long_side)
         n_fix = cfg.n_fixations or (_median_length(humans) if humans else None)
-        predictions = _predict_case(
-            case, predictors, cfg, n_fix, shape, timings, k_from_prediction
-        )
+        predictions = _predict_case(case, predictors, cfg, n_fix, shape, timings, k_from_prediction)
         for name, pred in predictions.items():
             if pred.findings and case.labels:
                 class_pairs[name].append((case.labels, pred.findings))

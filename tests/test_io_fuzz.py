@@ -291,6 +291,20 @@ def test_info_on_the_reproduction_in_a_subprocess(reproduction, tmp_path):
     assert "siim_cr_chest_pa.dcm: DICOM element (0028,0002) Samples per Pixel" in done.stderr
 
 
+def test_other_file_commands_and_the_pipeline_refuse_it_the_same_way(
+    reproduction, tmp_path, capsys
+):
+    from core.pipeline import ReadingPipeline
+
+    path = tmp_path / "repro.dcm"
+    path.write_bytes(reproduction)
+    assert main(["anatomy", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "repro.dcm: DICOM element (0028,0002)" in err
+    with pytest.raises(MalformedHeaderError, match="^repro.dcm: DICOM element"):
+        ReadingPipeline(scanpath="abcdef", classifier=None).run_file(path)
+
+
 # --- the fuzzer ------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import random
 import shutil
 from pathlib import Path
@@ -36,7 +37,9 @@ from core.data.gazesearch import read_gazesearch
 from core.data.reflacx import read_reflacx
 from core.errors import GazeDataError
 
-CASES_PER_LAYOUT = 60  # fixed; about 10 s in all
+# fixed in CI (about 10 s in all); a longer run before a release:
+# GAZESCOPE_GAZE_FUZZ_CASES=3000 pytest tests/test_readers_fuzz.py -k mutated
+CASES_PER_LAYOUT = int(os.environ.get("GAZESCOPE_GAZE_FUZZ_CASES", "60"))
 
 
 def _reflacx(root: Path) -> None:
@@ -232,6 +235,16 @@ def test_egd_a_bad_fixation_row_drops_its_case_only(tmp_path):
     assert set(kept) == set(clean) - {EGD_P}
     assert all(kept[k] == clean[k] for k in kept)
     assert len(collected) == 1 and "line 2" in str(collected[0])
+
+
+def test_egd_a_dropped_master_row_does_not_hand_its_gaze_to_another_case(tmp_path):
+    """ "3a7f" is ambiguous between EGD_P and EGD_L; dropping EGD_P's row must not change that."""
+    make_egd_example(tmp_path)
+    clean = {c.case_id: repr(c) for c in read_egd(tmp_path)}
+    _set_cell(tmp_path / "master_sheet.csv", 2, "image_left_pad", "abc")  # EGD_P's row
+    kept = {c.case_id: repr(c) for c in read_egd(tmp_path, on_error="skip")}
+    assert set(kept) == set(clean) - {EGD_P}
+    assert all(kept[k] == clean[k] for k in kept)
 
 
 def test_egd_a_bad_transcript_drops_its_case_only(tmp_path):

@@ -255,8 +255,8 @@ def _iter_egd(
     screen_ppd: float,
     bad: _Bad,
 ) -> Iterator[GazeCase]:
-    cases = _read_master(root / "master_sheet.csv", bad)
-    matcher = PrefixMatcher([c.dicom_id for c in cases])
+    cases, all_ids = _read_master(root / "master_sheet.csv", bad)
+    matcher = PrefixMatcher(all_ids)
     fixations = _read_fixation_table(root / "fixations.csv", matcher, bad)
     detected: dict[str, tuple[list[Fixation], float]] = {}
     if fixations_from == "eye_gaze":
@@ -384,7 +384,9 @@ def _iter_egd(
     )
 
 
-def _read_master(path: Path, bad: _Bad) -> list[_Case]:
+def _read_master(path: Path, bad: _Bad) -> tuple[list[_Case], list[str]]:
+    """The cases, and every id the sheet names (dropped rows too, so that a truncated id in the
+    gaze tables never resolves to another case because its own row was dropped)."""
     cases: list[_Case] = []
     seen: set[str] = set()
     with CsvTable(path, required=EGD_MASTER_COLUMNS) as table:
@@ -402,7 +404,10 @@ def _read_master(path: Path, bad: _Bad) -> list[_Case]:
                 _master_row(row, label_columns, meta_columns, seen, cases)
             except GazeDataError as err:  # this case only
                 bad.add(err)
-    return cases
+                dicom_id = row.text("dicom_id")
+                if dicom_id in seen and all(c.dicom_id != dicom_id for c in cases):
+                    bad.cases.add(dicom_id)  # its gaze rows still match it, and are dropped
+    return cases, sorted(seen)
 
 
 def _master_row(
@@ -534,7 +539,7 @@ def _detect_from_eye_gaze(
     gy: list[float] = []
 
     def flush() -> None:
-        if current is None or not t:
+        if current is None or not t or current not in pads:  # no case, or a dropped one
             return
         top, bottom, left, right = pads[current]
         x, y = egd_screen_to_norm(gx, gy, pads[current])

@@ -65,7 +65,7 @@ SCHEMA_VERSION = 1
 AUTO = "auto"
 DEFAULT_SCANPATH = "abcdef"  # the baseline used when no scanpath model is trained
 MAP_LONG_SIDE = 64  # saliency/attention grid: 64 cells on the image's longer side
-ANATOMY_MODEL = "gazescope-anatomy"
+ANATOMY_MODEL = "core.anatomy.locate"
 ANATOMY_TRAINING = "none: classical segmentation with an outline prior (no learned weights)"
 
 

@@ -340,6 +340,9 @@ class ReadingPipeline:
         else:
             anatomy = self.segmenter.locate(radiograph)  # type: ignore[attr-defined]
         timings["anatomy"] = (time.perf_counter() - t0) * 1000
+        models = self.models()
+        if self.segmenter is None and anatomy.method:  # which method locate actually used
+            models[0] = replace(models[0], version=anatomy.method)
 
         request = PredictionRequest.from_radiograph(
             radiograph,
@@ -363,9 +366,6 @@ class ReadingPipeline:
             timings["classifier"] = (time.perf_counter() - t0) * 1000
 
         sentences: list[ReportSentence] = []  # the report stage (CONTRACTS section 3) goes here
-        models = self.models()
-        if self.segmenter is None and anatomy.method:  # which method locate actually used
-            models[0] = replace(models[0], version=anatomy.method)
         timings["total"] = (time.perf_counter() - t_start) * 1000
         return ReadingResult(
             image=ImageInfo.of(radiograph),

@@ -6,14 +6,15 @@ import logging
 
 from core.store.db import database_url, make_engines, upgrade
 from core.store.repository import ReviewRepository
+from core.store.study import StudyRepository
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Store", "open_store"]
 
 
-class Store(ReviewRepository):
-    """Repository functions over one database (see ``repository.py``).
+class Store(ReviewRepository, StudyRepository):
+    """Repository functions over one database (see ``repository.py`` and ``study.py``).
 
     Thread- and process-safe: every call is its own unit of work in its own session.
     """

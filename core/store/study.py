@@ -46,6 +46,7 @@ from core.store.records import (
     ArmView,
     AssignmentRecord,
     ReaderProgress,
+    StudyData,
     StudyProgress,
     StudyRecord,
     TuringStimulus,
@@ -55,10 +56,15 @@ from core.store.schema import (
     Assignment,
     AssignmentCompletion,
     CaseRow,
+    EventRow,
     PredictionRow,
     PredictionScanpath,
+    PredictionSentence,
+    RatingRow,
     ReaderRow,
     ReferenceScanpath,
+    ReviewRow,
+    SentenceRegion,
     Study,
     StudyCase,
     StudyReader,
@@ -377,6 +383,107 @@ class StudyRepository(StoreBase):
             ).all()
             return StudyProgress(
                 s.id, s.name, tuple(ReaderProgress(u, done, total) for u, total, done in rows)
+            )
+
+    def study_data(self, study: StudyRef) -> StudyData:
+        """The study's reviews, times, Turing answers and ratings for analysis (organiser)."""
+        with self._read() as session:
+            s = _study_row(session, study)
+            record = _study_record(session, s)
+            in_study = (
+                select(Assignment.id, ReaderRow.username, Arm.name.label("arm"), CaseRow.sha256)
+                .join(ReaderRow, ReaderRow.id == Assignment.reader_id)
+                .join(Arm, Arm.id == Assignment.arm_id)
+                .join(CaseRow, CaseRow.id == Assignment.case_id)
+                .where(Assignment.study_id == s.id)
+                .subquery()
+            )
+            latest: dict[tuple[int, int], tuple[object, ...]] = {}
+            for row in session.execute(
+                select(
+                    in_study.c.username,
+                    in_study.c.id,
+                    in_study.c.arm,
+                    in_study.c.sha256,
+                    ReviewRow.sentence_id,
+                    PredictionSentence.finding,
+                    ReviewRow.action,
+                    ReviewRow.error_category,
+                    ReviewRow.significance,
+                )
+                .join(ReviewRow, ReviewRow.assignment_id == in_study.c.id)
+                .join(PredictionSentence, PredictionSentence.id == ReviewRow.sentence_id)
+                .order_by(ReviewRow.id)
+            ):
+                latest[(row[1], row[4])] = tuple(row)
+            regions: dict[int, list[str]] = {}
+            sentence_ids = {key[1] for key in latest}
+            for sid, region in session.execute(
+                select(SentenceRegion.sentence_id, SentenceRegion.region_id)
+                .join(ReviewRow, ReviewRow.sentence_id == SentenceRegion.sentence_id)
+                .join(in_study, in_study.c.id == ReviewRow.assignment_id)
+                .distinct()
+                .order_by(SentenceRegion.sentence_id, SentenceRegion.region_id)
+            ):
+                if sid in sentence_ids:
+                    regions.setdefault(sid, []).append(region)
+            reviews = tuple((*r[:6], tuple(regions.get(r[4], ())), *r[6:]) for r in latest.values())
+            seconds: dict[int, list[object]] = {}
+            for user, aid, arm, sha, payload in session.execute(
+                select(
+                    in_study.c.username,
+                    in_study.c.id,
+                    in_study.c.arm,
+                    in_study.c.sha256,
+                    EventRow.payload,
+                )
+                .join(EventRow, EventRow.assignment_id == in_study.c.id)
+                .where(EventRow.kind == "time_on_case")
+            ):
+                entry = seconds.setdefault(aid, [user, aid, arm, sha, 0.0])
+                entry[4] = float(entry[4]) + float(payload["seconds"])  # type: ignore[arg-type]
+            turing = tuple(
+                tuple(r)
+                for r in session.execute(
+                    select(
+                        in_study.c.username,
+                        in_study.c.id,
+                        in_study.c.sha256,
+                        Assignment.turing_source,
+                        TuringAnswer.answer,
+                        TuringAnswer.confidence,
+                        ReferenceScanpath.synthetic,
+                    )
+                    .join(Assignment, Assignment.id == in_study.c.id)
+                    .join(TuringAnswer, TuringAnswer.assignment_id == in_study.c.id)
+                    .outerjoin(
+                        ReferenceScanpath, ReferenceScanpath.id == Assignment.reference_scanpath_id
+                    )
+                    .order_by(in_study.c.id)
+                )
+            )
+            ratings: dict[int, tuple[object, ...]] = {}
+            for r in session.execute(
+                select(
+                    in_study.c.username,
+                    in_study.c.id,
+                    in_study.c.arm,
+                    in_study.c.sha256,
+                    RatingRow.usefulness,
+                    RatingRow.trust,
+                    RatingRow.scanpath_humanlike,
+                )
+                .join(RatingRow, RatingRow.assignment_id == in_study.c.id)
+                .order_by(RatingRow.id)
+            ):
+                ratings[r[1]] = tuple(r)
+            return StudyData(
+                study=record,
+                progress=self.study_progress(s.id),
+                reviews=reviews,
+                times=tuple(tuple(t) for t in seconds.values()),  # type: ignore[misc]
+                turing=turing,
+                ratings=tuple(ratings.values()),
             )
 
 

@@ -250,18 +250,21 @@ class ReviewRepository(StoreBase):
         if assignment_id is not None:
             v.integer(assignment_id, "assignment_id", lo=1)
 
-        # Fast path outside the write lock: rows read here never change (append-only or
-        # immutable), so a snapshot read is as good as one under the lock.
-        with self._read() as session:
-            reader_id = self._reader_id(session, username)
-            if self._sentence_owner.get(sentence_id) != prediction_id:
+        # Checks outside the write lock, read from a snapshot: the rows they read never change
+        # (readers, sentences, assignments are immutable), and what was checked once is cached.
+        v.request_id(client_request_id)
+        reader_id = self._reader_ids.get(username)
+        if (
+            reader_id is None
+            or self._sentence_owner.get(sentence_id) != prediction_id
+            or assignment_id is not None
+        ):
+            with self._read() as session:
+                reader_id = self._reader_id(session, username)
                 _check_sentence(session, prediction_id, sentence_id)
                 self._sentence_owner[sentence_id] = prediction_id
-            if assignment_id is not None:
-                _check_assignment(session, assignment_id, reader_id, prediction_id, "report")
-            stored = _stored_review(session, v.request_id(client_request_id), reader_id, username)
-        if stored is not None:
-            return stored
+                if assignment_id is not None:
+                    _check_assignment(session, assignment_id, reader_id, prediction_id, "report")
         values = dict(
             reader_id=reader_id,
             prediction_id=prediction_id,
@@ -293,8 +296,9 @@ class ReviewRepository(StoreBase):
                     created_at=values["created_at"],
                 )
             except IntegrityError:
-                # another writer stored this request id meanwhile, or (PostgreSQL) superseded
-                # the same review first: return the stored row, else compute the chain again
+                # the request id is stored already (a retried request: the unique constraint
+                # refused the copy), or (PostgreSQL) another writer superseded the same review
+                # first: return the stored row, else compute the chain again
                 with self._read() as session:
                     stored = _stored_review(session, client_request_id, reader_id, username)
                 if stored is not None:

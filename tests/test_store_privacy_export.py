@@ -47,14 +47,18 @@ def test_no_dicom_identifier_reaches_any_table(tmp_path: Path) -> None:
     path, markers = _phi_dicom(tmp_path)
     db = tmp_path / "phi.sqlite"
     url = f"sqlite:///{db}"
-    # the command line path: a study created from the DICOM file through core.io
-    assert main(["study", "create", "phi", "--db", url, "--no-predict", "--cases", str(path)]) == 0
-    # the app's path: the reading result of the same file, reviews, ratings, events
+    # the command line path: a study created from the DICOM file through core.io, with the
+    # reading pipeline's result stored
+    assert main(["study", "create", "phi", "--db", url, "--cases", str(path)]) == 0
     store = open_store(url)
     store.ensure_reader("alice")
     result = _pipeline_shaped_result(path)
     case = result["image"]["sha256"]
     assert store.get_case(case).display_name == "case 1"
+    piped = store.latest_prediction(case)
+    assert {m.role for m in piped.models} >= {"anatomy", "scanpath"}
+    assert "source_name" not in piped.result["image"]
+    # the app's path: a result of the same file with draft sentences, reviews, ratings, events
     pred = store.save_prediction(case, result, app_version="test", seed=0)
     store.add_review(
         "alice",

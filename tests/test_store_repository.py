@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from store_helpers import reading_result, sha
 
 from core.store import (
     Store,
@@ -15,7 +16,6 @@ from core.store import (
     StoreInputError,
     open_store,
 )
-from store_helpers import reading_result, sha
 
 CASE = sha("case-1")
 

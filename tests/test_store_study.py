@@ -7,9 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from store_helpers import reading_result, sha
 
 from core.store import ArmView, Store, StoreAccessError, StoreInputError, open_store
-from store_helpers import reading_result, sha
 
 CASES = [sha(f"study-case-{i}") for i in range(4)]
 HUMAN = [{"x": 0.2, "y": 0.2, "start_s": 0.0, "duration_s": 0.4}]

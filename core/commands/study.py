@@ -163,6 +163,7 @@ def _progress(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from core.jsonsafe import json_safe
     from core.store import open_store
     from core.store.analysis import analyse
     from core.store.figures import study_html
@@ -176,7 +177,7 @@ def _report(args: argparse.Namespace) -> int:
     for name, rows in report.tables().items():
         _write_csv(out / f"{name}.csv", rows)
     (out / "report.json").write_text(
-        json.dumps(_json_safe(report.to_dict()), indent=1, allow_nan=False), encoding="utf-8"
+        json.dumps(json_safe(report.to_dict()), indent=1, allow_nan=False), encoding="utf-8"
     )
     _print_report(report)
     if args.html:
@@ -299,21 +300,12 @@ def _cases_from_files(store, files, source, licence, predict) -> list[str]:  # t
 
 def _cases_from_corpus(store, root: Path, max_cases: int | None, predict) -> list[str]:  # type: ignore[no-untyped-def]
     """The corpus's images as cases and its simulated readers' scanpaths as human references."""
-    from core.data.reflacx import read_reflacx
-    from core.data.synth.corpus import read_reader_table
+    from core.data.datasets import load_cases
     from core.io import load_radiograph
 
-    readers = root / "synthetic_readers.csv"
-    cases = read_reflacx(
-        root,
-        images_root=root / "images",
-        dataset="synthetic",
-        reader_ids=read_reader_table(readers) if readers.is_file() else None,
-    )
+    cases = load_cases("synthetic", root, limit=max_cases)
     shas: list[str] = []
     for case in cases:
-        if max_cases is not None and len(shas) >= max_cases:
-            break
         if case.image.path is None:
             continue
         radiograph = load_radiograph(case.image.path)
@@ -344,17 +336,6 @@ def _cases_from_corpus(store, root: Path, max_cases: int | None, predict) -> lis
     return shas
 
 
-def _json_safe(value: object) -> object:
-    """NaN (an undefined statistic) as null, tuples as lists."""
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def _write_csv(path: Path, rows: list[dict]) -> None:
     import csv
 
@@ -373,17 +354,14 @@ def _fmt(v: object) -> str:
 
 
 def _print_rows(title: str, rows: list[dict], columns: list[str]) -> None:
+    from core.tables import text_table
+
     print(f"\n{title}")
     if not rows:
         print("  (no data)")
         return
-    widths = [max(len(c), *(len(_fmt(r.get(c, ""))) for r in rows)) for c in columns]
-    print("  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
-    for r in rows:
-        print(
-            "  "
-            + "  ".join(_fmt(r.get(c, "")).ljust(w) for c, w in zip(columns, widths, strict=True))
-        )
+    table = text_table(columns, [[_fmt(r.get(c, "")) for c in columns] for r in rows])
+    print("\n".join("  " + line for line in table.splitlines()))
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]

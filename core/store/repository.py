@@ -630,7 +630,7 @@ def _checked_result(result: object, case_sha256: str) -> dict[str, Any]:
         m = v.mapping(m, "result.models[]")
         v.choice(m.get("role"), "result.models[].role", MODEL_ROLES)
         v.text(m.get("name"), "result.models[].name", max_len=128)
-        v.text(str(m.get("version", "")), "result.models[].version", max_len=64, empty=True)
+        v.text(str(m.get("version", "")), "result.models[].version", max_len=200, empty=True)
         m["version"] = str(m.get("version", ""))
         if m.get("weights_sha256") is not None:
             v.sha256(m["weights_sha256"])

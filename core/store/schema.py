@@ -138,7 +138,7 @@ class PredictionModel(Base):
     prediction_id: Mapped[int] = mapped_column(ForeignKey("predictions.id"), index=True)
     role: Mapped[str] = mapped_column(String(32))  # anatomy, scanpath, classifier, report
     name: Mapped[str] = mapped_column(String(128))
-    version: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(200))
     weights_sha256: Mapped[str | None] = mapped_column(String(64))
     training_data: Mapped[str] = mapped_column(Text, default="")
 

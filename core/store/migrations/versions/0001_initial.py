@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.Column("prediction_id", sa.Integer(), sa.ForeignKey("predictions.id"), nullable=False),
         sa.Column("role", sa.String(32), nullable=False),
         sa.Column("name", sa.String(128), nullable=False),
-        sa.Column("version", sa.String(64), nullable=False),
+        sa.Column("version", sa.String(200), nullable=False),
         sa.Column("weights_sha256", sa.String(64), nullable=True),
         sa.Column("training_data", sa.Text(), nullable=False),
     )

@@ -15,6 +15,12 @@ reader's own and raises ``StoreAccessError`` otherwise)::
         stim = store.turing_stimulus(username, item.id)  # one scanpath, source not revealed
         store.answer_turing(username, item.id, answer="model"|"human", client_request_id=...)
 
+The organiser's view::
+
+    store.study_progress("pilot")                        # items done / assigned per reader
+    report = analyse(store.study_data("pilot"))          # core.store.analysis
+    figures = study_figures(report)                      # core.store.figures: name -> go.Figure
+
 Designs: ``"crossover"`` gives every reader every case in every arm; ``"split"`` gives every
 reader every case once among the reading arms, rotating the arm with the reader's place in the
 study (case i, reader j -> reading arm (i + j) mod n), so each case is read in each arm by

@@ -212,3 +212,16 @@ def test_bad_study_input_is_refused_and_writes_nothing(store: Store, tmp_path: P
     with pytest.raises(StoreInputError, match="unknown study"):
         store.add_study_reader("nope", "alice")
     assert count() == before
+
+
+def test_a_study_without_answers_reports_empty_tables(store: Store) -> None:
+    from core.store.analysis import analyse
+    from core.store.figures import study_figures, study_html
+
+    store.create_study("empty", case_sha256s=CASES, arms=ARMS, seed=0)
+    store.add_study_reader("empty", "alice")
+    report = analyse(store.study_data("empty"))
+    assert report.progress == [{"reader": "alice", "done": 0, "total": 10}]
+    assert all(rows == [] for name, rows in report.tables().items() if name != "progress")
+    assert report.synthetic_humans is None
+    assert len(study_figures(report)) == 7 and "(no data)" in study_html(report)

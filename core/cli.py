@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.synth",
     "core.commands.synth_report",
     "core.commands.fuzz",
+    "core.commands.study",
 )
 
 EXIT_BAD_INPUT = 2

@@ -4,8 +4,11 @@ The report generator produces these and the app shows them one per row: the text
 anatomical regions it speaks about (ids from :data:`core.anatomy.REGION_IDS`, or the whole
 fields ``"right_lung"`` / ``"left_lung"``), the finding it reports (a vocabulary id, or None for
 a normal statement), how confident the generator is, and the evidence a clinician can check on
-the image: the region's box, an attention map, and which fixations of the shown scanpaths
-visited the region.
+the image: the region's box, the finding's attention peak inside it, which fixations of the
+shown scanpaths visited the region and how long they dwelt there, and the anatomy measurement
+that bears on it (cardiothoracic ratio, costophrenic angle, ...). ``to_dict`` gives the JSON
+form of ``ReadingResult.to_dict()["sentences"]`` (docs/READING_RESULT.md) less the sentence id,
+which the pipeline assigns.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.anatomy.types import REGION_IDS
+from core.anatomy.types import REGION_IDS, Measurement
 from core.vocabulary import FINDING_IDS
 
 __all__ = ["SENTENCE_REGION_IDS", "ReportSentence", "SentenceEvidence"]
@@ -33,6 +36,9 @@ class SentenceEvidence:
     attention: np.ndarray | None = field(default=None, compare=False, repr=False)
     # (sample, fixation) indices into Prediction.scanpaths of the fixations inside the region
     fixations: tuple[tuple[int, int], ...] = ()
+    attention_peak: tuple[float, float] | None = None  # normalised (x, y) of the peak inside
+    dwell_s: float = 0.0  # time the fixations spent inside the regions, mean over the samples
+    measurement: Measurement | None = None  # the anatomy measurement behind the sentence
 
     def __post_init__(self) -> None:
         if self.region_box is not None:
@@ -43,6 +49,28 @@ class SentenceEvidence:
         if self.attention is not None and np.ndim(self.attention) != 2:
             raise ValueError(f"attention must be a 2-D map, got shape {np.shape(self.attention)}")
         object.__setattr__(self, "fixations", tuple((int(s), int(i)) for s, i in self.fixations))
+        if self.attention_peak is not None:
+            x, y = (float(v) for v in self.attention_peak)
+            if not (math.isfinite(x) and math.isfinite(y)):
+                raise ValueError(f"attention_peak must be finite, got {self.attention_peak}")
+            object.__setattr__(self, "attention_peak", (x, y))
+        if not (math.isfinite(self.dwell_s) and self.dwell_s >= 0):
+            raise ValueError(f"dwell_s must be finite and >= 0, got {self.dwell_s}")
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe evidence (the attention map itself is left out: it travels per finding)."""
+        m = self.measurement
+        return {
+            "region_box": list(self.region_box) if self.region_box is not None else None,
+            "attention_peak": list(self.attention_peak) if self.attention_peak else None,
+            "fixations": [[s, i] for s, i in self.fixations],
+            "dwell_s": float(self.dwell_s),
+            "measurement": (
+                {"id": m.id, "value": _finite_or_none(m.value), "unit": m.unit}
+                if m is not None
+                else None
+            ),
+        }
 
 
 @dataclass(frozen=True)
@@ -65,3 +93,18 @@ class ReportSentence:
         c = float(self.confidence)
         if not (math.isnan(c) or 0.0 <= c <= 1.0):
             raise ValueError(f"confidence must be in [0, 1] or nan, got {self.confidence}")
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe sentence: text, region ids, finding, probability (None when nan), evidence."""
+        return {
+            "text": self.text,
+            "region_ids": list(self.region_ids),
+            "finding": self.finding_id,
+            "probability": _finite_or_none(self.confidence),
+            "evidence": self.evidence.to_dict(),
+        }
+
+
+def _finite_or_none(value: float) -> float | None:
+    v = float(value)
+    return v if math.isfinite(v) else None

@@ -1,7 +1,7 @@
 """``ReportSentence``: one sentence of a draft report, linked to anatomy and its evidence.
 
 The report generator produces these and the app shows them one per row: the text, the
-anatomical regions it speaks about (ids from :data:`core.anatomy.REGION_IDS`, or the whole
+anatomical regions it speaks about (ids from :data:`core.vocabulary.REGION_IDS`, or the whole
 fields ``"right_lung"`` / ``"left_lung"``), the finding it reports (a vocabulary id, or None for
 a normal statement), how confident the generator is, and the evidence a clinician can check on
 the image: the region's box, the finding's attention peak inside it, which fixations of the
@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.anatomy.types import REGION_IDS, Measurement
-from core.vocabulary import FINDING_IDS
+from core.vocabulary import FINDING_IDS, REGION_IDS
+
+if TYPE_CHECKING:
+    from core.anatomy.types import Measurement
 
 __all__ = ["SENTENCE_REGION_IDS", "ReportSentence", "SentenceEvidence"]
 

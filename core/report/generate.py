@@ -20,8 +20,8 @@ radiologist dictates one, section by section in the order of :data:`core.report.
    limit of normal the heart sentence states the measurement instead of calling it normal.
 4. Every sentence carries its evidence (:class:`core.report.sentence.SentenceEvidence`): the
    union box of its regions, the attention peak inside them (finding sentences with a map),
-   the fixations of the given scanpath samples that fall inside them with their dwell (mean
-   over samples), and the anatomy measurement of its finding or section.
+   the fixations of the given scanpath samples that fall inside them (the pipeline sums their
+   dwell), and the anatomy measurement of its finding or section.
 
 Deterministic: the same input gives the same sentences (ties broken by vocabulary order).
 With no findings at all (no classifier) it still writes every normal statement and the
@@ -45,7 +45,11 @@ if TYPE_CHECKING:
     from core.anatomy.types import Anatomy, Measurement
     from core.gaze.scanpath import Scanpath
 
-__all__ = ["generate_report", "report_text"]
+__all__ = ["REPORT_METHOD", "REPORT_MODEL", "REPORT_TRAINING", "generate_report", "report_text"]
+
+REPORT_MODEL = "gazescope-report"
+REPORT_METHOD = "rule-based lexicon v1"  # bump when the wording or the rules change
+REPORT_TRAINING = "none: curated lexicon (core.report.lexicon), no learned weights"
 
 _ORDER = {fid: i for i, fid in enumerate(FINDING_IDS)}
 
@@ -74,7 +78,6 @@ def generate_report(
         anatomy,
         lexicon,
         _fixation_cells(anatomy, scanpaths),
-        len(scanpaths),
         anatomy.confidence >= lexicon.measurement_min_confidence,
     )
     sentences: list[ReportSentence] = []
@@ -114,8 +117,7 @@ def _check(findings: Mapping[str, float], attention: Mapping[str, np.ndarray]) -
 class _Context:
     anatomy: Anatomy
     lexicon: Lexicon
-    cells: list[tuple[int, int, int, int, float]]  # (sample, index, row, col, duration_s)
-    k: int  # number of scanpath samples
+    cells: list[tuple[int, int, int, int]]  # (sample, index, row, col) of each fixation
     trusted: bool  # anatomy confident enough to quote its measurements
 
 
@@ -230,14 +232,14 @@ def _region_peaks(
 
 def _fixation_cells(
     anatomy: Anatomy, scanpaths: Sequence[Scanpath]
-) -> list[tuple[int, int, int, int, float]]:
-    """(sample, index, row, col, duration) of every fixation inside the image, on the grid."""
+) -> list[tuple[int, int, int, int]]:
+    """(sample, index, row, col) of every fixation inside the image, on the anatomy grid."""
     gh, gw = anatomy.grid_shape
     cells = []
     for s, sp in enumerate(scanpaths):
         for i, f in enumerate(sp.fixations):
             if 0.0 <= f.x < 1.0 and 0.0 <= f.y < 1.0:
-                cells.append((s, i, int(f.y * gh), int(f.x * gw), float(f.duration_s)))
+                cells.append((s, i, int(f.y * gh), int(f.x * gw)))
     return cells
 
 
@@ -272,14 +274,11 @@ def _evidence(
         boxes = np.array([r.box for r in present], dtype=np.float64)
         box = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
     mask = _grid_mask(anatomy, regions)
-    inside = [(s, i, d) for s, i, r, c, d in ctx.cells if mask[r, c]]
-    dwell = sum(d for _, _, d in inside) / ctx.k if ctx.k else 0.0
     return SentenceEvidence(
         region_box=box,
         attention=att,
-        fixations=tuple((s, i) for s, i, _ in inside),
+        fixations=tuple((s, i) for s, i, r, c in ctx.cells if mask[r, c]),
         attention_peak=_peak(att, mask),
-        dwell_s=dwell,
         measurement=measurement,
     )
 

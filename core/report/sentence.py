@@ -5,10 +5,8 @@ anatomical regions it speaks about (ids from :data:`core.vocabulary.REGION_IDS`,
 fields ``"right_lung"`` / ``"left_lung"``), the finding it reports (a vocabulary id, or None for
 a normal statement), how confident the generator is, and the evidence a clinician can check on
 the image: the region's box, the finding's attention peak inside it, which fixations of the
-shown scanpaths visited the region and how long they dwelt there, and the anatomy measurement
-that bears on it (cardiothoracic ratio, costophrenic angle, ...). ``to_dict`` gives the JSON
-form of ``ReadingResult.to_dict()["sentences"]`` (docs/READING_RESULT.md) less the sentence id,
-which the pipeline assigns.
+shown scanpaths visited the region (the pipeline sums their dwell), and the anatomy measurement
+that bears on it (cardiothoracic ratio, costophrenic angle, ...).
 """
 
 from __future__ import annotations
@@ -40,7 +38,6 @@ class SentenceEvidence:
     # (sample, fixation) indices into Prediction.scanpaths of the fixations inside the region
     fixations: tuple[tuple[int, int], ...] = ()
     attention_peak: tuple[float, float] | None = None  # normalised (x, y) of the peak inside
-    dwell_s: float = 0.0  # time the fixations spent inside the regions, mean over the samples
     measurement: Measurement | None = None  # the anatomy measurement behind the sentence
 
     def __post_init__(self) -> None:
@@ -57,23 +54,6 @@ class SentenceEvidence:
             if not (math.isfinite(x) and math.isfinite(y)):
                 raise ValueError(f"attention_peak must be finite, got {self.attention_peak}")
             object.__setattr__(self, "attention_peak", (x, y))
-        if not (math.isfinite(self.dwell_s) and self.dwell_s >= 0):
-            raise ValueError(f"dwell_s must be finite and >= 0, got {self.dwell_s}")
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-safe evidence (the attention map itself is left out: it travels per finding)."""
-        m = self.measurement
-        return {
-            "region_box": list(self.region_box) if self.region_box is not None else None,
-            "attention_peak": list(self.attention_peak) if self.attention_peak else None,
-            "fixations": [[s, i] for s, i in self.fixations],
-            "dwell_s": float(self.dwell_s),
-            "measurement": (
-                {"id": m.id, "value": _finite_or_none(m.value), "unit": m.unit}
-                if m is not None
-                else None
-            ),
-        }
 
 
 @dataclass(frozen=True)
@@ -96,18 +76,3 @@ class ReportSentence:
         c = float(self.confidence)
         if not (math.isnan(c) or 0.0 <= c <= 1.0):
             raise ValueError(f"confidence must be in [0, 1] or nan, got {self.confidence}")
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-safe sentence: text, region ids, finding, probability (None when nan), evidence."""
-        return {
-            "text": self.text,
-            "region_ids": list(self.region_ids),
-            "finding": self.finding_id,
-            "probability": _finite_or_none(self.confidence),
-            "evidence": self.evidence.to_dict(),
-        }
-
-
-def _finite_or_none(value: float) -> float | None:
-    v = float(value)
-    return v if math.isfinite(v) else None

@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.synth",
     "core.commands.synth_report",
     "core.commands.report_eval",
+    "core.commands.predict",
 )
 
 EXIT_BAD_INPUT = 2

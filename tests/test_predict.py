@@ -122,3 +122,14 @@ def test_bad_file_one_line_exit_2(tmp_path, capsys, content) -> None:
 def test_missing_file_exit_2(tmp_path, capsys) -> None:
     assert main(["predict", str(tmp_path / "nope.dcm")]) == 2
     assert "nope.dcm" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_pipeline_benchmarks_run_quick() -> None:
+    from core.bench import BenchContext, run_benchmarks
+
+    results = run_benchmarks(BenchContext(quick=True, repeat=1), "pipeline.*")
+    names = [r.name for r in results]
+    assert any(n.startswith("pipeline 512 px:") for n in names)
+    assert any("2048 x 2048" in n for n in names)
+    assert all(r.value > 0 for r in results)

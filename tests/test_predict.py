@@ -84,7 +84,8 @@ def test_json_with_a_classifier_links_findings_to_regions(capsys, classifier) ->
     effusion = by["pleural_effusion"]
     # the attention sits low on the image's right = the patient's left
     assert effusion["text"] == "Left pleural effusion."
-    assert effusion["region_ids"] == ["left_costophrenic_angle"]
+    assert "left_costophrenic_angle" in effusion["region_ids"]
+    assert all(r.startswith("left_") for r in effusion["region_ids"])
     assert effusion["evidence"]["measurement"]["id"] == "left_costophrenic_angle"
     x, y = effusion["evidence"]["attention_peak"]
     x0, y0, x1, y1 = effusion["evidence"]["region_box"]

@@ -12,8 +12,9 @@ radiologist dictates one, section by section in the order of :data:`core.report.
    children is. ``no_finding`` is never a sentence.
 2. The finding's regions come from its lexicon entry (:class:`FindingPhrase`): its candidate
    regions, narrowed by the finding's attention map when there is one - the zone holding the
-   attention peak, or the sides whose peak reaches ``SIDE_RATIO`` of the best. Without an
-   attention map a zone finding is placed in the whole lung fields and named nowhere.
+   attention peak, or the sides whose peak reaches ``SIDE_RATIO`` of the best; when the map
+   attends none of them, the candidate nearest to its peak. Without an attention map a zone
+   finding is placed in the whole lung fields and named nowhere.
 3. Each section then gets the first of its normal statements that no written finding
    contradicts ("The lungs are otherwise clear.", "No pneumothorax."); the heart's quotes the
    cardiothoracic ratio when the anatomy is trusted, and when the ratio is above the upper
@@ -178,17 +179,60 @@ def _place(
     candidates = phrase.regions
     peaks = _region_peaks(anatomy, candidates, att)
     best = max(peaks.values(), default=0.0)
+    if phrase.locate != "fixed" and not best > 0:
+        # the attention lies outside every candidate (e.g. a lesion the lung outline left
+        # out): the candidate nearest to its peak
+        near = _nearest_region(anatomy, candidates, att)
+        if near is not None and phrase.locate == "zone":
+            return (near,), "", place_phrase(near)
+        if near is not None:
+            return (near,), near.split("_")[0], ""
     if phrase.locate == "fixed" or not best > 0:
         if phrase.locate == "zone":
             return ("right_lung", "left_lung"), "", ""
         return candidates, "", ""
     if phrase.locate == "zone":
-        zone = max(candidates, key=lambda r: (peaks.get(r, -1.0), -candidates.index(r)))
+        masses = _region_masses(anatomy, candidates, att)  # ties on the peak: more attention
+        zone = max(
+            candidates,
+            key=lambda r: (peaks.get(r, -1.0), masses.get(r, 0.0), -candidates.index(r)),
+        )
         return (zone,), "", place_phrase(zone)
     keep = tuple(r for r in candidates if peaks.get(r, -1.0) >= side_ratio * best)
     sides = {r.split("_")[0] for r in keep}
     side = "bilateral" if sides == {"right", "left"} else next(iter(sides))
     return keep, side, ""
+
+
+def _global_peak(att: np.ndarray | None) -> tuple[float, float] | None:
+    """Normalised (x, y) of the highest cell of a map (cell centre); None for an empty map."""
+    if att is None:
+        return None
+    a = np.nan_to_num(np.asarray(att, dtype=np.float64), nan=0.0)
+    if not a.max() > 0:
+        return None
+    i, j = np.unravel_index(int(np.argmax(a)), a.shape)
+    return ((j + 0.5) / a.shape[1], (i + 0.5) / a.shape[0])
+
+
+def _nearest_region(
+    anatomy: Anatomy, region_ids: Sequence[str], att: np.ndarray | None
+) -> str | None:
+    """The present region whose box is nearest to the map's peak (first on ties)."""
+    peak = _global_peak(att)
+    if peak is None:
+        return None
+    x, y = peak
+    best, best_d = None, math.inf
+    for rid in region_ids:
+        region = anatomy.regions.get(rid)
+        if region is None or not region.mask.any():
+            continue
+        x0, y0, x1, y1 = region.box
+        d = math.hypot(max(x0 - x, 0.0, x - x1), max(y0 - y, 0.0, y - y1))
+        if d < best_d:
+            best, best_d = rid, d
+    return best
 
 
 def _grid_mask(anatomy: Anatomy, region_ids: Sequence[str]) -> np.ndarray:
@@ -207,6 +251,20 @@ def _resample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     rows = np.minimum(((np.arange(h) + 0.5) * gh / h).astype(int), gh - 1)
     cols = np.minimum(((np.arange(w) + 0.5) * gw / w).astype(int), gw - 1)
     return mask[np.ix_(rows, cols)]
+
+
+def _region_masses(
+    anatomy: Anatomy, region_ids: Sequence[str], att: np.ndarray | None
+) -> dict[str, float]:
+    """Total attention inside each present region (0 without a map)."""
+    if att is None:
+        return {}
+    a = np.nan_to_num(np.asarray(att, dtype=np.float64), nan=0.0)
+    return {
+        rid: float(a[_resample(anatomy.regions[rid].mask, a.shape)].sum())
+        for rid in region_ids
+        if rid in anatomy.regions
+    }
 
 
 def _region_peaks(
@@ -284,13 +342,14 @@ def _evidence(
 
 
 def _peak(att: np.ndarray | None, mask: np.ndarray) -> tuple[float, float] | None:
-    """Normalised (x, y) of the attention maximum inside ``mask`` (cell centre); None if none."""
+    """Normalised (x, y) of the attention maximum inside ``mask`` (cell centre); the map's own
+    peak when nothing inside ``mask`` is attended; None without a map."""
     if att is None:
         return None
     a = np.nan_to_num(np.asarray(att, dtype=np.float64), nan=0.0)
     m = _resample(mask, a.shape)
     if not m.any() or not a[m].max() > 0:
-        return None
+        return _global_peak(a)
     masked = np.where(m, a, -np.inf)
     i, j = np.unravel_index(int(np.argmax(masked)), a.shape)
     return ((j + 0.5) / a.shape[1], (i + 0.5) / a.shape[0])

@@ -380,12 +380,20 @@ class FindingPhrase:
 
 
 LUNG_ZONES = ZONES
-BOTH_LUNGS = ("right_lung", "left_lung")
+# a lung-field finding behind the heart is placed "in the retrocardiac region"
+LUNG_FIELD = (*ZONES, "cardiac_silhouette")
 ANGLES = ("right_costophrenic_angle", "left_costophrenic_angle")
+BASES = (
+    *ANGLES,
+    "right_lower_zone",
+    "left_lower_zone",
+    "right_hemidiaphragm",
+    "left_hemidiaphragm",
+)
 HILA = ("right_hilum", "left_hilum")
 
 FINDING_PHRASES: dict[str, FindingPhrase] = {
-    "atelectasis": FindingPhrase("atelectasis", LUNG_ZONES, "lungs", "zone"),
+    "atelectasis": FindingPhrase("atelectasis", LUNG_FIELD, "lungs", "zone"),
     "cardiomegaly": FindingPhrase(
         "cardiomegaly",
         ("cardiac_silhouette",),
@@ -393,12 +401,12 @@ FINDING_PHRASES: dict[str, FindingPhrase] = {
         positive="The heart is enlarged",
         measurement="cardiothoracic_ratio",
     ),
-    "consolidation": FindingPhrase("consolidation", LUNG_ZONES, "lungs", "zone"),
-    "lung_opacity": FindingPhrase("airspace opacity", LUNG_ZONES, "lungs", "zone"),
-    "edema": FindingPhrase("pulmonary edema", BOTH_LUNGS, "lungs"),
+    "consolidation": FindingPhrase("consolidation", LUNG_FIELD, "lungs", "zone"),
+    "lung_opacity": FindingPhrase("airspace opacity", LUNG_FIELD, "lungs", "zone"),
+    "edema": FindingPhrase("pulmonary edema", LUNG_ZONES, "lungs"),
     "pleural_effusion": FindingPhrase(
         "pleural effusion",
-        ANGLES,
+        BASES,
         "pleura",
         "side",
         plural="pleural effusions",
@@ -411,12 +419,12 @@ FINDING_PHRASES: dict[str, FindingPhrase] = {
         "pleural abnormality", (*LUNG_ZONES, *ANGLES), "pleura", "side"
     ),
     "pneumothorax": FindingPhrase("pneumothorax", LUNG_ZONES, "pleura", "side"),
-    "nodule": FindingPhrase("nodule", LUNG_ZONES, "lungs", "zone", article=True),
-    "mass": FindingPhrase("mass", LUNG_ZONES, "lungs", "zone", article=True),
-    "lung_lesion": FindingPhrase("lung lesion", LUNG_ZONES, "lungs", "zone", article=True),
-    "emphysema": FindingPhrase("emphysema", BOTH_LUNGS, "lungs"),
+    "nodule": FindingPhrase("nodule", LUNG_FIELD, "lungs", "zone", article=True),
+    "mass": FindingPhrase("mass", LUNG_FIELD, "lungs", "zone", article=True),
+    "lung_lesion": FindingPhrase("lung lesion", LUNG_FIELD, "lungs", "zone", article=True),
+    "emphysema": FindingPhrase("emphysema", LUNG_ZONES, "lungs"),
     "fibrosis": FindingPhrase("interstitial fibrosis", LUNG_ZONES, "lungs", "side"),
-    "pneumonia": FindingPhrase("pneumonia", LUNG_ZONES, "lungs", "zone"),
+    "pneumonia": FindingPhrase("pneumonia", LUNG_FIELD, "lungs", "zone"),
     "fracture": FindingPhrase("fracture", ("bones",), "bones"),
     "hiatal_hernia": FindingPhrase(
         "hiatal hernia", ("cardiac_silhouette",), "mediastinum", article=True

@@ -221,7 +221,8 @@ def evaluate_reports(
     """Generate a report for every image of ``split`` of the corpus at ``root`` (docstring)."""
     from core.anatomy import locate
     from core.data.reflacx import read_reflacx
-    from core.data.synth.corpus import load_truth, read_reader_table
+    from core.data.synthetic import read_reader_table
+    from core.synth.corpus import load_truth
     from core.io import load_radiograph
 
     if attention not in ("none", "truth"):

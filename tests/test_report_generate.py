@@ -15,6 +15,7 @@ from core.report.labeller import BOTH_UNCERTAINTY, PRE_UNCERTAINTY
 from core.report.lexicon import (
     BAND_HEDGES,
     BANDS,
+    DEFAULT_LEXICON,
     FINDING_PHRASES,
     MEASUREMENT_MIN_CONFIDENCE,
     PLACE_PHRASES,
@@ -250,3 +251,28 @@ def test_attention_outside_every_candidate_takes_the_nearest(anatomy: Anatomy) -
     assert s.evidence.attention_peak == pytest.approx(
         (0.5 / 64, (int((y0 + y1) / 2 * 64) + 0.5) / 64)
     )
+
+
+@pytest.mark.parametrize("fid", REPORTABLE)
+def test_dictation_reads_back_through_the_labeller(fid: str) -> None:
+    """The simulated dictation speaks the lexicon: every finding, hedged or not, reads back."""
+    from core.synth.dictation import finding_sentence
+    from core.synth.readers import ReportedFinding
+
+    for certainty, expected in ((2, 0.5), (3, 0.5), (5, 1.0)):
+        for side, location in (("right", "right_lower_zone"), ("bilateral", ""), ("", "")):
+            rep = ReportedFinding(fid, certainty, side, location, (), 0, ())
+            text = finding_sentence(rep)
+            labels = label_report(text)  # derived: "nodule or mass" style parents
+            assert labels.get(fid) == expected, (text, labels)
+
+
+def test_dictation_normal_statements_are_the_lexicons() -> None:
+    from core.synth.dictation import normal_sentences
+
+    lungs = DEFAULT_LEXICON.section("lungs")
+    assert normal_sentences(set())["B"] == lungs.normals[0].full
+    assert normal_sentences({"nodule"}, "terse")["B"] == lungs.normals[1].terse
+    assert normal_sentences({"pleural_effusion"})["D"] == "No pneumothorax."
+    assert "E" not in normal_sentences({"fracture"})  # no "intact" bones next to a fracture
+    assert set(normal_sentences(set(), "terse")) == {"B", "C", "D"}

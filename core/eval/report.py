@@ -222,8 +222,8 @@ def evaluate_reports(
     from core.anatomy import locate
     from core.data.reflacx import read_reflacx
     from core.data.synthetic import read_reader_table
-    from core.synth.corpus import load_truth
     from core.io import load_radiograph
+    from core.synth.corpus import load_truth
 
     if attention not in ("none", "truth"):
         raise ValueError(f"attention must be 'none' or 'truth', got {attention!r}")

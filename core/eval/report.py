@@ -21,6 +21,12 @@ background regions (bones, spine, soft tissue) are true only for the findings th
 (fracture; support devices), so that they do not make every sentence about them right.
 Unlocated findings (NIH labels without a box) are not graded.
 
+On real NIH images (:func:`evaluate_nih_reports`) the only reference is NIH's image labels: the
+generated report is read back by the labeller (uncertain counts as positive) and compared with
+them per finding (label F1 over the 14 NIH findings), next to the classifier's own
+probabilities thresholded at the lowest written band - the two agree when nothing is lost
+between the classifier and the text.
+
 The same metrics between the readers' own dictations of an image (each read against the other
 reads) give the inter-reader reference. Caveat, said wherever the figures are: the simulated
 dictation draws its wording from the same lexicon as the generator (``core.report.lexicon``), so
@@ -44,7 +50,10 @@ from core.report import ReportSentence, generate_report, report_text
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "NIH_REPORT_FINDINGS",
     "ORACLE_PROBABILITY",
+    "NihReportScores",
+    "evaluate_nih_reports",
     "TRUTH_REGION_SHARE",
     "ImageReport",
     "ReportScores",
@@ -59,7 +68,8 @@ TRUTH_REGION_SHARE = 0.1  # a region holding >= 10 % of a finding's true mask is
 _WHOLE_LUNGS = frozenset({"right_lung", "left_lung"})
 _BACKGROUND = {"bones": {"fracture"}, "spine": {"fracture"}, "soft_tissue": {"support_devices"}}
 
-FindingsSource = Callable[[object], tuple[Mapping[str, float], Mapping[str, np.ndarray]]]
+# radiograph -> an object with ``findings`` and ``sentences`` (a core.pipeline.ReadingResult)
+Reading = Callable[[object], object]
 
 
 @dataclass(frozen=True)
@@ -214,11 +224,18 @@ def evaluate_reports(
     root: str | Path,
     *,
     split: str = "test",
-    findings: str | FindingsSource = "oracle",
+    reading: Reading | None = None,
     attention: str = "none",
+    keep: Callable[[str, str], bool] | None = None,
     limit: int | None = None,
 ) -> list[ImageReport]:
-    """Generate a report for every image of ``split`` of the corpus at ``root`` (docstring)."""
+    """A report for every image of ``split`` of the corpus at ``root`` (module docstring).
+
+    ``reading``: None for the oracle findings (placed with ``attention`` "none" or "truth"),
+    or ``reading(radiograph)`` returning an object with ``sentences`` (a ``ReadingResult``:
+    the pipeline's own report, anatomy and classifier included). ``keep(image_id, source)``
+    leaves images out (e.g. real images a classifier may have trained on).
+    """
     from core.anatomy import locate
     from core.data.reflacx import read_reflacx
     from core.data.synthetic import read_reader_table
@@ -227,7 +244,7 @@ def evaluate_reports(
 
     if attention not in ("none", "truth"):
         raise ValueError(f"attention must be 'none' or 'truth', got {attention!r}")
-    if attention == "truth" and findings != "oracle":
+    if attention == "truth" and reading is not None:
         raise ValueError("attention='truth' goes with the oracle findings only")
     root = Path(root)
     readers = read_reader_table(root / "synthetic_readers.csv")
@@ -239,27 +256,118 @@ def evaluate_reports(
         if limit is not None and len(out) >= limit:
             break
         truth = load_truth(root, case.case_id)
+        if keep is not None and not keep(case.case_id, str(truth["source"])):
+            continue
         ids = [f["id"] for f in truth["findings"]]
         regions = truth_regions(truth["finding_masks"], ids, truth["region_masks"])
         radiograph = load_radiograph(case.image.path)
-        anatomy = locate(radiograph)
-        if findings == "oracle":
+        if reading is not None:
+            sentences = list(reading(radiograph).sentences)
+        else:
             probs = {
                 f: ORACLE_PROBABILITY
                 for f, v in truth["labels"].items()
                 if v is not None and v >= 1.0 and f != "no_finding"
             }
-            maps = {}
+            maps: dict[str, np.ndarray] = {}
             if attention == "truth":
                 for fid, mask in zip(ids, truth["finding_masks"], strict=True):
                     if mask is not None and mask.any():
                         maps[fid] = np.maximum(maps.get(fid, 0.0), mask.astype(np.float64))
-        else:
-            probs, maps = findings(radiograph)
-        sentences = generate_report(probs, anatomy, attention=maps)
+            sentences = generate_report(probs, locate(radiograph), attention=maps)
         refs = tuple(
             r.report.text for r in case.reads if r.report is not None and r.report.text.strip()
         )
         out.append(ImageReport(case.case_id, str(truth["source"]), refs, tuple(sentences), regions))
     logger.info("report evaluation: %d %s images", len(out), split)
     return out
+
+
+# vocabulary ids of NIH's 14 findings: the labels an NIH image is exhaustively annotated for
+NIH_REPORT_FINDINGS: tuple[str, ...] = (
+    "atelectasis",
+    "cardiomegaly",
+    "consolidation",
+    "edema",
+    "pleural_effusion",
+    "emphysema",
+    "fibrosis",
+    "hiatal_hernia",
+    "lung_opacity",
+    "mass",
+    "nodule",
+    "pleural_thickening",
+    "pneumonia",
+    "pneumothorax",
+)
+
+
+@dataclass(frozen=True)
+class NihReportScores:
+    """Label agreement with NIH labels: the report (read back) and the classifier (thresholded)."""
+
+    n_images: int
+    findings: tuple[str, ...]
+    supports: np.ndarray  # (F,) positive images per finding
+    report_f1s: np.ndarray  # (F,) nan when undefined
+    classifier_f1s: np.ndarray
+    report_micro_f1: float
+    report_macro_f1: float
+    classifier_micro_f1: float
+    classifier_macro_f1: float
+    threshold: float  # probability from which the report writes a finding
+
+
+def evaluate_nih_reports(
+    root: str | Path,
+    reading: Reading,
+    *,
+    keep: Callable[[str], bool] | None = None,
+    limit: int | None = None,
+) -> NihReportScores:
+    """Label F1 of generated reports (and of the thresholded classifier) vs NIH labels.
+
+    ``reading(radiograph)`` returns an object with ``findings`` and ``sentences`` (a
+    ``ReadingPipeline`` with a classifier); ``keep(image_name)`` selects the held-out images
+    (the classifier's patient-disjoint test part).
+    """
+    from core.data.nih import read_nih
+    from core.io import load_radiograph
+    from core.metrics.classification import precision_recall_f1
+    from core.report import label_report
+    from core.report.lexicon import DEFAULT_LEXICON
+
+    threshold = min(lo for band, lo in DEFAULT_LEXICON.bands if band in DEFAULT_LEXICON.hedges)
+    truth, report, clf = [], [], []
+    for case in read_nih(root):
+        if keep is not None and not keep(case.case_id):
+            continue
+        if limit is not None and len(truth) >= limit:
+            break
+        result = reading(load_radiograph(case.image.path))
+        findings = result.findings
+        labels = label_report(report_text(result.sentences))
+        truth.append([float(case.labels.get(f, 0.0) >= 1.0) for f in NIH_REPORT_FINDINGS])
+        report.append([float(labels.get(f, 0.0) > 0) for f in NIH_REPORT_FINDINGS])
+        clf.append([float(findings.get(f, 0.0) >= threshold) for f in NIH_REPORT_FINDINGS])
+    t, r, c = (np.asarray(a, dtype=np.float64).reshape(-1, 14) for a in (truth, report, clf))
+
+    def f1(pred: np.ndarray) -> tuple[np.ndarray, float, float]:
+        _, _, per = precision_recall_f1(t, pred, threshold=0.5)
+        _, _, micro = precision_recall_f1(t.reshape(-1), pred.reshape(-1), threshold=0.5)
+        return per, float(micro[0]), _nanmean(per)
+
+    rf, rmi, rma = f1(r)
+    cf, cmi, cma = f1(c)
+    return NihReportScores(
+        len(t),
+        NIH_REPORT_FINDINGS,
+        t.sum(axis=0).astype(int),
+        rf,
+        cf,
+        rmi,
+        rma,
+        cmi,
+        cma,
+        threshold,
+    )

@@ -29,6 +29,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.anatomy_eval",
     "core.commands.synth",
     "core.commands.synth_report",
+    "core.commands.train",
+    "core.commands.classifier_eval",
+    "core.commands.classifier_ablation",
 )
 
 EXIT_BAD_INPUT = 2

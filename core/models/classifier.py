@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,13 +43,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.models.predictor import Prediction, PredictionRequest, Predictor
+from core.models.registry import register_predictor
 from core.vocabulary import NIH
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "CLASSIFIER_LABELS",
+    "DEFAULT_CHECKPOINT",
+    "MODEL_TYPE",
     "ClassifierConfig",
+    "ClassifierPredictor",
     "ClassifierOutput",
     "GazeClassifier",
     "classifier_loss",
@@ -60,6 +66,8 @@ __all__ = [
 
 # every vocabulary id an NIH label maps to, in vocabulary order of first appearance: the labels
 # with real training data (phantoms annotate a subset of them exactly)
+MODEL_TYPE = "gaze-classifier"
+DEFAULT_CHECKPOINT = "gaze-classifier-nih"  # folder under trained_models/
 CLASSIFIER_LABELS: tuple[str, ...] = tuple(dict.fromkeys(v for v in NIH.values() if v))
 _EPS = 1e-8
 
@@ -352,3 +360,64 @@ def preprocess_image(image: np.ndarray, size: int) -> torch.Tensor:
         t = F.interpolate(t, size=(size, size), mode=mode, **({} if shrink else {"align_corners": False}))
     std = t.std()
     return (t - t.mean()) / (std if std > 1e-6 else 1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Predictor adapter
+
+
+@register_predictor(MODEL_TYPE, kind="classifier", default_checkpoint=DEFAULT_CHECKPOINT)
+class ClassifierPredictor(Predictor):
+    """Findings (calibrated probabilities) and one attention map per finding for an image.
+
+    ``checkpoint``: a folder written by ``gazescope train classifier`` (default: the shipped
+    ``trained_models/gaze-classifier-nih``); ``None`` builds an untrained model from
+    ``**config`` with fixed-seed weights (tests). ``device``: ``"cuda"`` when available unless
+    given. Attention maps lie on the model's grid (``image_size / 8`` square) spanning the whole
+    original image, divided by their maximum so values are in [0, 1].
+    """
+
+    name = MODEL_TYPE
+    version = "1"
+    needs_image = True
+    capabilities = frozenset({"findings", "attention"})
+
+    def __init__(
+        self, checkpoint: str | Path | None = None, device: str | None = None, **config: Any
+    ) -> None:
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.meta: dict[str, Any] = {}
+        if checkpoint is not None:
+            if config:
+                raise ValueError(f"config overrides {sorted(config)} do not apply to a checkpoint")
+            from core.models.checkpoint import load_pretrained
+
+            self.model, self.config, self.meta = load_pretrained(
+                checkpoint, GazeClassifier, ClassifierConfig, device=self.device
+            )
+        else:
+            self.config = ClassifierConfig(**config)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                self.model = GazeClassifier(self.config)
+            self.model.to(self.device).eval()
+
+    @torch.no_grad()
+    def predict(self, request: PredictionRequest) -> Prediction:
+        x = preprocess_image(request.radiograph.image, self.config.image_size).to(self.device)
+        out = self.model.eval()(x)
+        probs = out.probabilities[0].double().cpu().numpy()
+        att = out.attention[0].double().cpu().numpy()  # (K, h, w)
+        peak = att.reshape(len(att), -1).max(axis=1)
+        return Prediction(
+            image_id=request.image.image_id,
+            findings={k: float(p) for k, p in zip(self.config.labels, probs)},
+            attention={
+                k: a / m if m > 0 else a for k, a, m in zip(self.config.labels, att, peak)
+            },
+            meta={
+                "weights_sha256": self.meta.get("weights_sha256"),
+                "training_data": self.meta.get("training_data", {}).get("summary", ""),
+                "temperature": float(self.model.temperature),
+            },
+        )

@@ -36,13 +36,32 @@ from core.train.classifier_data import ClassifierData
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CHEXNET_AUC",
     "ClassifierEvaluation",
     "TrainConfig",
     "TrainResult",
+    "auc_table",
     "evaluate_classifier",
     "predict_arrays",
+    "ablation_table",
+    "run_ablation",
+    "save_classifier",
     "train_classifier",
 ]
+
+# CheXNet's published per-label test AUCs as GazeScope's reference notes quote them
+# (shared/reference/GAZE_FACTS.md: "CheXNet (DenseNet-121, 2017; retrained 2022) ... test AUCs,
+# e.g. Cardiomegaly 0.91, Effusion 0.88, Edema 0.89, Mass 0.84, Pneumothorax 0.88"); labels the
+# notes do not quote are left out rather than filled in from memory.
+CHEXNET_AUC: dict[str, float] = {
+    "cardiomegaly": 0.91,
+    "pleural_effusion": 0.88,
+    "edema": 0.89,
+    "mass": 0.84,
+    "pneumothorax": 0.88,
+}
+CARD_METRICS_BEGIN = "<!-- classifier-eval: begin -->"
+CARD_METRICS_END = "<!-- classifier-eval: end -->"
 
 REAL_SOURCES = ("nih-512", "nih-64")
 
@@ -337,6 +356,7 @@ def train_classifier(
         model.load_state_dict(best_weights)
     temperature = fit_temperature(_logits(model, data.images[val_idx]), data.labels[val_idx])
     model.temperature.fill_(temperature)
+    temperature = float(model.temperature)  # the float32 value the checkpoint stores
     logger.info("temperature %.3f fitted on %d validation images", temperature, len(val_idx))
     return TrainResult(
         model=model.cpu(),
@@ -349,6 +369,212 @@ def train_classifier(
     )
 
 
-def train_config_dict(tc: TrainConfig) -> dict[str, Any]:
-    """The training settings as JSON-safe data (for the model card and config.json)."""
-    return asdict(tc)
+# --------------------------------------------------------------------------------------------
+# Gaze-loss ablation
+
+
+def run_ablation(
+    data: ClassifierData,
+    model_config: ClassifierConfig,
+    train_config: TrainConfig,
+    *,
+    fractions: tuple[float, ...],
+    seeds: tuple[int, ...],
+) -> list[dict[str, Any]]:
+    """Train with and without the gaze loss for every (fraction, seed); score on the test split.
+
+    One row per run: ``fraction, seed, gaze (bool), n_train, macro_auc`` on the real test
+    images, ``cc_real`` (attention vs simulated gaze on real test images that were read),
+    ``cc_phantom``, ``pointing`` (phantom test images), ``val_macro_auc``, ``epochs``.
+    Both arms see identical data, order, initialisation and early stopping; only
+    ``gaze_weight`` differs. The test split is scored, never used to choose anything.
+    """
+    gaze_weight = model_config.gaze_weight if model_config.gaze_weight > 0 else 1.0
+    real_test = data.select(split="test", sources=REAL_SOURCES)
+    phantom_test = data.select(split="test", sources=["phantom"])
+    rows = []
+    for fraction in fractions:
+        for seed in seeds:
+            for use_gaze in (False, True):
+                cfg = replace(model_config, gaze_weight=gaze_weight if use_gaze else 0.0)
+                tc = replace(train_config, seed=seed, train_fraction=fraction)
+                result = train_classifier(data, cfg, tc)
+                real = evaluate_classifier(result.model, data, real_test, n_bootstrap=0)
+                phantom = evaluate_classifier(result.model, data, phantom_test, n_bootstrap=0)
+                row = {
+                    "fraction": fraction,
+                    "seed": seed,
+                    "gaze": use_gaze,
+                    "n_train": result.n_train,
+                    "macro_auc": real.metrics.macro_auc,
+                    "cc_real": real.attention_cc,
+                    "cc_phantom": phantom.attention_cc,
+                    "pointing": phantom.pointing_accuracy,
+                    "phantom_macro_auc": phantom.metrics.macro_auc,
+                    "val_macro_auc": result.val_macro_auc,
+                    "epochs": len(result.history),
+                }
+                logger.info("ablation %s", row)
+                rows.append(row)
+    return rows
+
+
+def ablation_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown: mean +- sd over seeds per (fraction, gaze), and the paired gain per fraction."""
+    keys = ("macro_auc", "cc_real", "cc_phantom", "pointing", "phantom_macro_auc")
+    head = ("real test macro AUC", "CC real", "CC phantom", "pointing (phantom)", "phantom macro AUC")
+    lines = [
+        "| train fraction (images) | gaze loss | seeds | " + " | ".join(head) + " |",
+        "|---|---|---|" + "---|" * len(keys),
+    ]
+    for fraction in sorted({r["fraction"] for r in rows}):
+        arms = {g: [r for r in rows if r["fraction"] == fraction and r["gaze"] == g] for g in (False, True)}
+        for g in (False, True):
+            rs = arms[g]
+            if not rs:
+                continue
+            cells = []
+            for k in keys:
+                v = np.array([r[k] for r in rs], dtype=np.float64)
+                v = v[np.isfinite(v)]
+                cells.append("n/a" if len(v) == 0 else f"{v.mean():.3f} +- {v.std(ddof=1) if len(v) > 1 else 0:.3f}")
+            n = int(np.mean([r["n_train"] for r in rs]))
+            lines.append(f"| {fraction:g} ({n}) | {'with' if g else 'without'} | {len(rs)} | " + " | ".join(cells) + " |")
+        paired = {r["seed"]: r for r in arms[False]}
+        diffs = {k: [r[k] - paired[r["seed"]][k] for r in arms[True] if r["seed"] in paired] for k in keys}
+        cells = []
+        for k in keys:
+            v = np.array(diffs[k], dtype=np.float64)
+            v = v[np.isfinite(v)]
+            cells.append("n/a" if len(v) == 0 else f"{v.mean():+.3f} ({int((v > 0).sum())}/{len(v)} up)")
+        lines.append(f"| {fraction:g} | gain (paired) | | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Reporting and saving
+
+
+def auc_table(evaluation: ClassifierEvaluation, *, title: str) -> str:
+    """Markdown table: per-label AUC with 95 % CI, positives / cases, CheXNet's figure."""
+    m = evaluation.metrics
+    lines = [
+        f"{title}",
+        "",
+        "| label | AUC | 95 % CI | positives / cases | CheXNet (published) |",
+        "|---|---|---|---|---|",
+    ]
+    for k, auc, (lo, hi), pos, n in zip(m.labels, m.aucs, m.auc_cis, m.supports, m.n_annotated):
+        ref = CHEXNET_AUC.get(k)
+        lines.append(
+            f"| {k} | {_f(auc)} | {_f(lo)}-{_f(hi)} | {int(pos)} / {int(n)} | "
+            f"{'' if ref is None else f'{ref:.2f}'} |"
+        )
+    lo, hi = m.cis.get("macro_auc", (math.nan, math.nan))
+    lines.append(f"| **macro** (labels with both classes) | **{_f(m.macro_auc)}** | {_f(lo)}-{_f(hi)} | | |")
+    return "\n".join(lines)
+
+
+def _f(v: float) -> str:
+    return "n/a" if v is None or not np.isfinite(v) else f"{v:.3f}"
+
+
+def save_classifier(
+    out_dir: str | Path,
+    result: TrainResult,
+    data: ClassifierData,
+    train_config: TrainConfig,
+    *,
+    command: str,
+    sources: dict[str, str],
+    val: ClassifierEvaluation,
+) -> Path:
+    """Write the checkpoint (config.json + model.safetensors) and its model card to ``out_dir``."""
+    from core.models.checkpoint import save_pretrained
+    from core.models.classifier import MODEL_TYPE
+
+    summary = data.describe()
+    card = _model_card(result, train_config, command=command, summary=summary, val=val)
+    return save_pretrained(
+        out_dir,
+        result.model,
+        result.config,
+        model_type=MODEL_TYPE,
+        card=card,
+        labels=result.config.labels,
+        preprocessing={
+            "input": "display image in [0, 1], whole image resized (area) to image_size square",
+            "normalisation": "per-image standardisation (mean 0, sd 1)",
+            "image_size": result.config.image_size,
+            "attention_grid": list(result.config.grid_shape),
+        },
+        training_data={
+            "summary": f"real NIH ChestX-ray14 + synthetic phantoms; {summary}",
+            "sources": sources,
+            "splits": "real: crc32(patient id) % 100 < 60 train, < 75 val, else test; "
+            "phantoms: corpus split",
+            "train_config": asdict(train_config),
+            "n_train": result.n_train,
+        },
+        metrics={
+            "val_macro_auc": result.val_macro_auc,
+            "best_epoch": result.best_epoch,
+            "temperature": result.temperature,
+            "history": result.history,
+            "val": val.summary(),
+        },
+    )
+
+
+def _model_card(
+    result: TrainResult, tc: TrainConfig, *, command: str, summary: str, val: ClassifierEvaluation
+) -> str:
+    c = result.config
+    gaze = "on" if c.gaze_weight > 0 else "off"
+    return f"""# gaze-classifier-nih: gaze-supervised chest X-ray finding classifier (research use only)
+
+A small residual CNN ({sum(p.numel() for p in result.model.parameters()):,} parameters,
+{c.image_size} px input) with one attention-pooling map per finding
+(`core/models/classifier.py`). Loss: BCE + gaze-attention loss ({gaze}: MSE {c.w_mse}, KL {c.w_kl},
+1-CC {c.w_cc}, centre of mass {c.w_com}, weight {c.gaze_weight}) toward the fixation density of
+**simulated** radiologists; supervised-contrastive weight {c.supcon_weight}. Probabilities are
+temperature-calibrated on the validation split (T = {result.temperature:.3f}).
+**No clinical claim. Not for diagnosis.**
+
+## Data
+{summary}.
+- `nih-512`: `../shared/data/nih-cxr14-sample` (real NIH ChestX-ray14, 512 px, NIH labels; gaze
+  of the simulated readers of the synthetic corpus, not of real radiologists).
+- `nih-64`: `../shared/data/nih-cxr14-64px` (real NIH ChestX-ray14 at 64 px, upsampled; no gaze).
+- `phantom`: the synthetic corpus's phantoms (`gazescope synth --n 600 --readers 3 --seed 0`):
+  exact labels and finding masks, simulated gaze. **Synthetic.**
+- Splits: real images by patient, `crc32(patient id) % 100` < 60 train, < 75 validation, else
+  test (both NIH sets together); phantoms keep the corpus split. Validation: early stopping on
+  the real validation images' macro AUC and the temperature. **Test: never used in training,
+  early stopping or calibration.** Labels are NIH's text-mined labels (noisy).
+
+## Retrain (from scratch; about {max(1, round(len(result.history) * 0.4))}-{max(2, len(result.history))} min on 2 CPU cores)
+```
+{command}
+```
+Best epoch {result.best_epoch} of {len(result.history)} run; validation macro AUC
+{result.val_macro_auc:.3f} (real validation images, the early-stopping data - not an unbiased
+estimate).
+
+## Intended use
+Research and teaching demos of gaze-supervised attention in GazeScope: the findings and
+attention maps that the report generator phrases and the app overlays. Not a diagnostic device;
+trained on ~900 real images (CheXNet used 78k) - expect weak AUCs.
+
+## Limits
+- Tiny training set, noisy NIH labels, 64 px images upsampled; some labels have only a handful
+  of positive test cases (see n below), so their AUCs are very uncertain.
+- The gaze it learned from is simulated (`core/data/synth/readers.py`), not real eye tracking.
+- Only the 15 labels NIH annotates (vocabulary ids); no fracture, devices or mediastinum.
+- Input is the whole image resized to a square: aspect ratio is not kept.
+
+## Test metrics
+{CARD_METRICS_BEGIN}
+Not yet computed: run `gazescope classifier-eval --checkpoint <this folder> --update-card`.
+{CARD_METRICS_END}
+"""

@@ -162,3 +162,17 @@ def test_64px_labels_map_through_the_vocabulary(shared_data) -> None:
     }
     overlap = sample_patients & {r[1] for r in rows}
     assert len(overlap) >= 1  # the README lists images of patients also in the sample
+
+
+def test_commands_end_bad_input_with_one_line(tmp_path, capsys) -> None:
+    from core.cli import main
+
+    assert main(["classifier-eval", "--checkpoint", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "nowhere: no such folder" in err
+    skip_all = ["--skip", "nih-sample", "--skip", "nih-64px", "--skip", "corpus"]
+    assert main(["train", "classifier", "--out", str(tmp_path / "o"), *skip_all]) == 2
+    assert "no classifier data" in capsys.readouterr().err
+    bad_corpus = ["--corpus", str(tmp_path), "--skip", "nih-sample", "--skip", "nih-64px"]
+    assert main(["train", "classifier", "--out", str(tmp_path / "o"), *bad_corpus]) == 2
+    assert "not a GazeScope synthetic corpus" in capsys.readouterr().err

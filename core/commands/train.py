@@ -14,7 +14,7 @@ import shlex
 import shutil
 from pathlib import Path
 
-from core.commands._classifier_data import add_data_arguments, data_sources, load_data
+from core.commands._classifier_data import add_data_arguments, describe_sources, load_data
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,8 +65,9 @@ def _classifier_command(args: argparse.Namespace) -> str:
     for flag in ("epochs", "patience", "batch_size", "lr", "seed", "threads", "device",
                  "train_fraction", "image_size", "gaze_weight", "supcon_weight"):
         parts += ["--" + flag.replace("_", "-"), str(getattr(args, flag))]
-    for flag in ("nih_sample", "nih_64px", "corpus"):
-        parts += ["--" + flag.replace("_", "-"), str(getattr(args, flag))]
+    for flag in ("nih_sample", "nih_64px", "corpus"):  # only those given: defaults are relative
+        if getattr(args, flag) is not None:
+            parts += ["--" + flag.replace("_", "-"), str(getattr(args, flag))]
     for source in args.skip:
         parts += ["--skip", source]
     return " ".join(shlex.quote(p) for p in parts)
@@ -112,7 +113,7 @@ def _run_classifier(args: argparse.Namespace) -> int:
     val = evaluate_classifier(result.model, data, data.select(split="val", sources=REAL_SOURCES))
     save_classifier(
         args.out, result, data, tc, command=_classifier_command(args),
-        sources=data_sources(args), val=val,
+        sources=describe_sources(args), val=val,
     )
     shutil.rmtree(args.out / "state", ignore_errors=True)  # only needed to resume a broken run
     print(auc_table(val, title="Validation (real NIH, used for early stopping and calibration)"))

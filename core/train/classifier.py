@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,7 @@ class TrainResult:
     val_macro_auc: float
     temperature: float
     n_train: int
+    seconds: float  # wall-clock of this call (a resumed run counts only its own part)
 
 
 @dataclass
@@ -272,6 +274,7 @@ def train_classifier(
     from tqdm.auto import tqdm
 
     tc = train_config
+    t0 = time.perf_counter()
     if tuple(data.labels_order) != tuple(model_config.labels):
         raise ValueError("data and model config disagree on the label order")
     set_seed(tc.seed)
@@ -366,6 +369,7 @@ def train_classifier(
         val_macro_auc=float(state["best_auc"]),
         temperature=temperature,
         n_train=len(train_idx),
+        seconds=time.perf_counter() - t0,
     )
 
 
@@ -553,10 +557,12 @@ temperature-calibrated on the validation split (T = {result.temperature:.3f}).
   the real validation images' macro AUC and the temperature. **Test: never used in training,
   early stopping or calibration.** Labels are NIH's text-mined labels (noisy).
 
-## Retrain (from scratch; about {max(1, round(len(result.history) * 0.4))}-{max(2, len(result.history))} min on 2 CPU cores)
+## Retrain (from scratch)
 ```
 {command}
 ```
+This run took {result.seconds / 60:.0f} min (1 torch thread on a 2-core machine shared with
+other jobs; data loading not included).
 Best epoch {result.best_epoch} of {len(result.history)} run; validation macro AUC
 {result.val_macro_auc:.3f} (real validation images, the early-stopping data - not an unbiased
 estimate).

@@ -319,9 +319,9 @@ def train_classifier(
         losses = []
         for start in range(0, len(order), tc.batch_size):
             batch = order[start : start + tc.batch_size]
-            batch = batch[rank::world]  # each process its share of the batch
-            if len(batch) < 2:  # BatchNorm needs two
+            if len(batch) < 2 * world:  # BatchNorm needs two per process; all processes skip
                 continue
+            batch = batch[rank::world]  # each process its share of the batch
             x = torch.from_numpy(data.images[batch])
             g = torch.from_numpy(data.gaze[batch])
             x, g = _shift(x, g, tc.max_shift_px, rng)

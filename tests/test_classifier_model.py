@@ -101,6 +101,9 @@ def test_loss_is_bce_alone_without_gaze() -> None:
     assert total.item() == pytest.approx(bce) and "gaze" not in terms
     with_gaze, terms = classifier_loss(out, y, gaze, ~no_gaze, model.config, model.pos_weight)
     assert with_gaze.item() > bce and {"mse", "kl", "one_minus_cc", "com"} <= set(terms)
+    sc = ClassifierConfig(**TINY, supcon_weight=0.5)
+    total_sc, terms = classifier_loss(out, y, gaze, no_gaze, sc, model.pos_weight)
+    assert total_sc.item() == pytest.approx(bce + 0.5 * terms["supcon"])
     off = ClassifierConfig(**TINY, gaze_weight=0.0)
     assert classifier_loss(out, y, gaze, ~no_gaze, off)[0].item() == pytest.approx(
         masked_bce(out.logits, y).item()

@@ -176,3 +176,10 @@ def test_commands_end_bad_input_with_one_line(tmp_path, capsys) -> None:
     bad_corpus = ["--corpus", str(tmp_path), "--skip", "nih-sample", "--skip", "nih-64px"]
     assert main(["train", "classifier", "--out", str(tmp_path / "o"), *bad_corpus]) == 2
     assert "not a GazeScope synthetic corpus" in capsys.readouterr().err
+
+
+def test_classifier_benchmark_runs() -> None:
+    from core.bench import BenchContext, run_benchmarks
+
+    (result,) = run_benchmarks(BenchContext(quick=True, repeat=1), "classifier.*")
+    assert result.unit == "ms" and result.value > 0 and "512" in result.detail

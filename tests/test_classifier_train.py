@@ -49,7 +49,9 @@ def _square_task(n: int = 48, seed: int = 0) -> ClassifierData:
         sources=["phantom" if i % 2 else "nih-512" for i in range(32)] + ["nih-512"] * 16,
         patients=[f"p{i}" for i in range(n)],
         splits=splits,
-        finding_cells={i: [(0, np.array([[False, False], [True, False]]))] for i in range(32, n, 2)},
+        finding_cells={
+            i: [(0, np.array([[False, False], [True, False]]))] for i in range(32, n, 2)
+        },
     )
     return data
 
@@ -115,8 +117,13 @@ def test_save_load_and_predictor(tmp_path) -> None:
     result = train_classifier(data, ClassifierConfig(**CONFIG), TrainConfig(**dict(FAST, epochs=3)))
     val = evaluate_classifier(result.model, data, data.select(split="val"), n_bootstrap=0)
     out = save_classifier(
-        tmp_path / "ckpt", result, data, TrainConfig(**FAST), command="gazescope train classifier",
-        sources={"test": "hand-made"}, val=val,
+        tmp_path / "ckpt",
+        result,
+        data,
+        TrainConfig(**FAST),
+        command="gazescope train classifier",
+        sources={"test": "hand-made"},
+        val=val,
     )
     assert {"config.json", "model.safetensors", "README.md"} <= {p.name for p in out.iterdir()}
     assert "gazescope train classifier" in (out / "README.md").read_text()
@@ -158,7 +165,8 @@ def test_64px_labels_map_through_the_vocabulary(shared_data) -> None:
     effusions = sum(r[2]["pleural_effusion"] for r in rows)
     assert effusions == 158  # the README's count
     sample_patients = {
-        str(int(p.name.split("_")[0])) for p in (shared_data / "nih-cxr14-sample" / "images").iterdir()
+        str(int(p.name.split("_")[0]))
+        for p in (shared_data / "nih-cxr14-sample" / "images").iterdir()
     }
     overlap = sample_patients & {r[1] for r in rows}
     assert len(overlap) >= 1  # the README lists images of patients also in the sample

@@ -30,14 +30,26 @@ def _next_to_checkout(rel: Path) -> Path:
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data (defaults: found in a folder above the checkout)")
-    g.add_argument("--nih-sample", type=Path,
-                   help="real NIH 512 px sample (default ../shared/data/nih-cxr14-sample)")
-    g.add_argument("--nih-64px", type=Path,
-                   help="real NIH 64 px set (default ../shared/data/nih-cxr14-64px)")
-    g.add_argument("--corpus", type=Path,
-                   help="synthetic corpus of `gazescope synth` (default ../corpus/synth)")
-    g.add_argument("--skip", action="append", choices=SOURCES, default=[],
-                   help="leave a source out (repeatable)")
+    g.add_argument(
+        "--nih-sample",
+        type=Path,
+        help="real NIH 512 px sample (default ../shared/data/nih-cxr14-sample)",
+    )
+    g.add_argument(
+        "--nih-64px", type=Path, help="real NIH 64 px set (default ../shared/data/nih-cxr14-64px)"
+    )
+    g.add_argument(
+        "--corpus",
+        type=Path,
+        help="synthetic corpus of `gazescope synth` (default ../corpus/synth)",
+    )
+    g.add_argument(
+        "--skip",
+        action="append",
+        choices=SOURCES,
+        default=[],
+        help="leave a source out (repeatable)",
+    )
 
 
 def data_sources(args: argparse.Namespace) -> dict[str, str]:

@@ -21,12 +21,21 @@ from core.commands._classifier_data import add_data_arguments, load_data
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("classifier-ablation", help="gaze loss with vs without, seeds x sizes")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 1.0],
-                   help="shares of the training patients (default 0.25 0.5 1)")
+    p.add_argument(
+        "--fractions",
+        type=float,
+        nargs="+",
+        default=[0.25, 0.5, 1.0],
+        help="shares of the training patients (default 0.25 0.5 1)",
+    )
     p.add_argument("--epochs", type=int, default=12, help="maximum epochs per run (default 12)")
     p.add_argument("--patience", type=int, default=4)
-    p.add_argument("--image-size", type=int, default=64,
-                   help="input side in px (default 64: 18 runs must fit a CPU budget)")
+    p.add_argument(
+        "--image-size",
+        type=int,
+        default=64,
+        help="input side in px (default 64: 18 runs must fit a CPU budget)",
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", type=Path, help="write every run's figures here")
     add_data_arguments(p)
@@ -48,9 +57,7 @@ def run(args: argparse.Namespace) -> int:
     data = load_data(args, config)
     print(data.describe())
     tc = TrainConfig(epochs=args.epochs, patience=args.patience, progress=False)
-    rows = run_ablation(
-        data, config, tc, fractions=tuple(args.fractions), seeds=tuple(args.seeds)
-    )
+    rows = run_ablation(data, config, tc, fractions=tuple(args.fractions), seeds=tuple(args.seeds))
     if args.json:
         args.json.write_text(json.dumps(json_safe(rows), indent=1) + "\n", encoding="utf-8")
     print(ablation_table(rows))

@@ -20,13 +20,24 @@ from core.commands._classifier_data import add_data_arguments, load_data
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("classifier-eval", help="test-split AUCs (with CIs) of a classifier checkpoint")
-    p.add_argument("--checkpoint", type=Path, help="folder (default trained_models/gaze-classifier-nih)")
+    p = sub.add_parser(
+        "classifier-eval", help="test-split AUCs (with CIs) of a classifier checkpoint"
+    )
+    p.add_argument(
+        "--checkpoint", type=Path, help="folder (default trained_models/gaze-classifier-nih)"
+    )
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    p.add_argument("--split", default="test", choices=("test", "val"),
-                   help="which split to score (default test)")
-    p.add_argument("--update-card", action="store_true",
-                   help="write the figures into the checkpoint's model card and config.json")
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=("test", "val"),
+        help="which split to score (default test)",
+    )
+    p.add_argument(
+        "--update-card",
+        action="store_true",
+        help="write the figures into the checkpoint's model card and config.json",
+    )
     p.add_argument("--threads", type=int, default=1)
     add_data_arguments(p)
     p.set_defaults(func=run)
@@ -56,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     phantom_idx = data.select(split=args.split, sources=["phantom"])
     phantom = (
         evaluate_classifier(model, data, phantom_idx, n_bootstrap=args.bootstrap)
-        if len(phantom_idx) else None
+        if len(phantom_idx)
+        else None
     )
     command = f"gazescope classifier-eval --checkpoint {folder}" + (
         "" if args.split == "test" else f" --split {args.split}"
@@ -64,8 +76,11 @@ def run(args: argparse.Namespace) -> int:
     parts = [
         f"Figures from `{command}` (weights sha256 {meta['weights_sha256'][:12]}).",
         "",
-        auc_table(real, title=f"**Real NIH ChestX-ray14, {args.split} patients** "
-                  f"({len(real.probabilities)} images, patient-disjoint from training):"),
+        auc_table(
+            real,
+            title=f"**Real NIH ChestX-ray14, {args.split} patients** "
+            f"({len(real.probabilities)} images, patient-disjoint from training):",
+        ),
         "",
         f"Attention vs simulated-gaze CC on the real {args.split} images that were read: "
         f"{_ci(real.attention_cc, real.attention_cc_ci)} (n = {real.n_gaze_images} images).",
@@ -73,8 +88,11 @@ def run(args: argparse.Namespace) -> int:
     if phantom is not None:
         parts += [
             "",
-            auc_table(phantom, title=f"**Phantoms (synthetic), {args.split} split** "
-                      f"({len(phantom.probabilities)} images):"),
+            auc_table(
+                phantom,
+                title=f"**Phantoms (synthetic), {args.split} split** "
+                f"({len(phantom.probabilities)} images):",
+            ),
             "",
             f"Phantom attention vs simulated-gaze CC: "
             f"{_ci(phantom.attention_cc, phantom.attention_cc_ci)} (n = {phantom.n_gaze_images}); "
@@ -84,10 +102,19 @@ def run(args: argparse.Namespace) -> int:
     text = "\n".join(parts)
     print(text)
     if args.update_card:
-        _update_card(folder, text, CARD_METRICS_BEGIN, CARD_METRICS_END, {
-            args.split: {"real": real.summary(), "phantom": phantom.summary() if phantom else None},
-            "command": command,
-        })
+        _update_card(
+            folder,
+            text,
+            CARD_METRICS_BEGIN,
+            CARD_METRICS_END,
+            {
+                args.split: {
+                    "real": real.summary(),
+                    "phantom": phantom.summary() if phantom else None,
+                },
+                "command": command,
+            },
+        )
         print(f"updated {folder / 'README.md'} and config.json")
     return 0
 

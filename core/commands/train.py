@@ -43,18 +43,34 @@ def _register_classifier(models: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    p.add_argument("--device", default="cpu", choices=("cpu", "auto"),
-                   help="auto: CUDA when present (default cpu)")
-    p.add_argument("--train-fraction", type=float, default=1.0,
-                   help="share of training patients used (default 1)")
+    p.add_argument(
+        "--device",
+        default="cpu",
+        choices=("cpu", "auto"),
+        help="auto: CUDA when present (default cpu)",
+    )
+    p.add_argument(
+        "--train-fraction",
+        type=float,
+        default=1.0,
+        help="share of training patients used (default 1)",
+    )
     p.add_argument("--resume", action="store_true", help="continue from OUT/state")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     g = p.add_argument_group("model")
     g.add_argument("--image-size", type=int, default=128, help="input side in px (default 128)")
-    g.add_argument("--gaze-weight", type=float, default=1.0,
-                   help="weight of the gaze-attention loss; 0 turns it off (default 1)")
-    g.add_argument("--supcon-weight", type=float, default=0.0,
-                   help="weight of the supervised-contrastive term (default 0: off)")
+    g.add_argument(
+        "--gaze-weight",
+        type=float,
+        default=1.0,
+        help="weight of the gaze-attention loss; 0 turns it off (default 1)",
+    )
+    g.add_argument(
+        "--supcon-weight",
+        type=float,
+        default=0.0,
+        help="weight of the supervised-contrastive term (default 0: off)",
+    )
     add_data_arguments(p)
     p.set_defaults(func=_run_classifier)
 
@@ -62,8 +78,19 @@ def _register_classifier(models: argparse._SubParsersAction) -> None:
 def _classifier_command(args: argparse.Namespace) -> str:
     """The run as one explicit command line (every option spelled out), for the model card."""
     parts = ["gazescope", "train", "classifier", "--out", str(args.out)]
-    for flag in ("epochs", "patience", "batch_size", "lr", "seed", "threads", "device",
-                 "train_fraction", "image_size", "gaze_weight", "supcon_weight"):
+    for flag in (
+        "epochs",
+        "patience",
+        "batch_size",
+        "lr",
+        "seed",
+        "threads",
+        "device",
+        "train_fraction",
+        "image_size",
+        "gaze_weight",
+        "supcon_weight",
+    ):
         parts += ["--" + flag.replace("_", "-"), str(getattr(args, flag))]
     for flag in ("nih_sample", "nih_64px", "corpus"):  # only those given: defaults are relative
         if getattr(args, flag) is not None:
@@ -107,13 +134,22 @@ def _run_classifier(args: argparse.Namespace) -> int:
     data = load_data(args, config)
     print(data.describe())
     result = train_classifier(
-        data, config, tc, state_dir=args.out / "state", resume=args.resume,
+        data,
+        config,
+        tc,
+        state_dir=args.out / "state",
+        resume=args.resume,
         cpu=args.device == "cpu",
     )
     val = evaluate_classifier(result.model, data, data.select(split="val", sources=REAL_SOURCES))
     save_classifier(
-        args.out, result, data, tc, command=_classifier_command(args),
-        sources=describe_sources(args), val=val,
+        args.out,
+        result,
+        data,
+        tc,
+        command=_classifier_command(args),
+        sources=describe_sources(args),
+        val=val,
     )
     shutil.rmtree(args.out / "state", ignore_errors=True)  # only needed to resume a broken run
     print(auc_table(val, title="Validation (real NIH, used for early stopping and calibration)"))

@@ -155,7 +155,9 @@ class GazeClassifier(nn.Module):
         self.dropout = nn.Dropout2d(config.dropout)
         self.attend = nn.Conv2d(c3, k, 1)
         self.evidence = nn.Conv2d(c3, k, 1)
-        self.project = nn.Sequential(nn.Linear(c3, c3), nn.ReLU(), nn.Linear(c3, config.projection_dim))
+        self.project = nn.Sequential(
+            nn.Linear(c3, c3), nn.ReLU(), nn.Linear(c3, config.projection_dim)
+        )
         self.register_buffer("temperature", torch.ones(()))
         pw = config.pos_weights or (1.0,) * k
         self.register_buffer("pos_weight", torch.tensor(pw, dtype=torch.float32))
@@ -183,7 +185,9 @@ class GazeClassifier(nn.Module):
             probabilities=torch.sigmoid(logits / self.temperature),
         )
         if labels is not None:
-            out.loss, out.terms = classifier_loss(out, labels, gaze, has_gaze, self.config, self.pos_weight)
+            out.loss, out.terms = classifier_loss(
+                out, labels, gaze, has_gaze, self.config, self.pos_weight
+            )
         return out
 
 
@@ -357,7 +361,9 @@ def preprocess_image(image: np.ndarray, size: int) -> torch.Tensor:
     if t.shape[-2:] != (size, size):
         shrink = t.shape[-2] >= size and t.shape[-1] >= size
         mode = "area" if shrink else "bilinear"
-        t = F.interpolate(t, size=(size, size), mode=mode, **({} if shrink else {"align_corners": False}))
+        t = F.interpolate(
+            t, size=(size, size), mode=mode, **({} if shrink else {"align_corners": False})
+        )
     std = t.std()
     return (t - t.mean()) / (std if std > 1e-6 else 1.0)
 
@@ -411,9 +417,10 @@ class ClassifierPredictor(Predictor):
         peak = att.reshape(len(att), -1).max(axis=1)
         return Prediction(
             image_id=request.image.image_id,
-            findings={k: float(p) for k, p in zip(self.config.labels, probs)},
+            findings={k: float(p) for k, p in zip(self.config.labels, probs, strict=True)},
             attention={
-                k: a / m if m > 0 else a for k, a, m in zip(self.config.labels, att, peak)
+                k: a / m if m > 0 else a
+                for k, a, m in zip(self.config.labels, att, peak, strict=True)
             },
             meta={
                 "weights_sha256": self.meta.get("weights_sha256"),

@@ -107,10 +107,12 @@ class ClassifierEvaluation:
         return {
             "macro_auc": m.macro_auc,
             "macro_auc_ci": list(m.cis.get("macro_auc", (math.nan, math.nan))),
-            "aucs": {k: float(v) for k, v in zip(m.labels, m.aucs)},
-            "auc_cis": {k: [float(a), float(b)] for k, (a, b) in zip(m.labels, m.auc_cis)},
-            "positives": {k: int(v) for k, v in zip(m.labels, m.supports)},
-            "annotated": {k: int(v) for k, v in zip(m.labels, m.n_annotated)},
+            "aucs": {k: float(v) for k, v in zip(m.labels, m.aucs, strict=True)},
+            "auc_cis": {
+                k: [float(a), float(b)] for k, (a, b) in zip(m.labels, m.auc_cis, strict=True)
+            },
+            "positives": {k: int(v) for k, v in zip(m.labels, m.supports, strict=True)},
+            "annotated": {k: int(v) for k, v in zip(m.labels, m.n_annotated, strict=True)},
             "attention_cc": self.attention_cc,
             "attention_cc_ci": list(self.attention_cc_ci),
             "n_gaze_images": self.n_gaze_images,
@@ -212,10 +214,12 @@ def _pos_weights(labels: np.ndarray, cap: float) -> tuple[float, ...]:
     """neg/pos per label over the annotated training entries, capped (1 where no positive)."""
     pos = np.nansum(labels == 1, axis=0)
     neg = np.nansum(labels == 0, axis=0)
-    return tuple(float(min(cap, n / p)) if p > 0 else 1.0 for p, n in zip(pos, neg))
+    return tuple(float(min(cap, n / p)) if p > 0 else 1.0 for p, n in zip(pos, neg, strict=True))
 
 
-def _shift(x: torch.Tensor, g: torch.Tensor, max_px: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def _shift(
+    x: torch.Tensor, g: torch.Tensor, max_px: int, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Translate each image and its gaze map by the same whole number of grid cells' pixels.
 
     The shift is a multiple of the grid stride (8 px) so the gaze map moves exactly with the
@@ -346,7 +350,9 @@ def train_classifier(
         else:
             state["bad_epochs"] += 1
         state["epoch"] = epoch + 1
-        bar.set_postfix(loss=f"{record['loss']:.3f}", val_auc=f"{auc:.3f}", best=f"{state['best_auc']:.3f}")
+        bar.set_postfix(
+            loss=f"{record['loss']:.3f}", val_auc=f"{auc:.3f}", best=f"{state['best_auc']:.3f}"
+        )
         logger.info("epoch %d: loss %.4f, val macro AUC %.4f", epoch + 1, record["loss"], auc)
         if state_path is not None and accelerator.is_main_process:
             state_path.mkdir(parents=True, exist_ok=True)
@@ -426,13 +432,22 @@ def run_ablation(
 def ablation_table(rows: list[dict[str, Any]]) -> str:
     """Markdown: mean +- sd over seeds per (fraction, gaze), and the paired gain per fraction."""
     keys = ("macro_auc", "cc_real", "cc_phantom", "pointing", "phantom_macro_auc")
-    head = ("real test macro AUC", "CC real", "CC phantom", "pointing (phantom)", "phantom macro AUC")
+    head = (
+        "real test macro AUC",
+        "CC real",
+        "CC phantom",
+        "pointing (phantom)",
+        "phantom macro AUC",
+    )
     lines = [
         "| train fraction (images) | gaze loss | seeds | " + " | ".join(head) + " |",
         "|---|---|---|" + "---|" * len(keys),
     ]
     for fraction in sorted({r["fraction"] for r in rows}):
-        arms = {g: [r for r in rows if r["fraction"] == fraction and r["gaze"] == g] for g in (False, True)}
+        arms = {
+            g: [r for r in rows if r["fraction"] == fraction and r["gaze"] == g]
+            for g in (False, True)
+        }
         for g in (False, True):
             rs = arms[g]
             if not rs:
@@ -441,16 +456,29 @@ def ablation_table(rows: list[dict[str, Any]]) -> str:
             for k in keys:
                 v = np.array([r[k] for r in rs], dtype=np.float64)
                 v = v[np.isfinite(v)]
-                cells.append("n/a" if len(v) == 0 else f"{v.mean():.3f} +- {v.std(ddof=1) if len(v) > 1 else 0:.3f}")
+                cells.append(
+                    "n/a"
+                    if len(v) == 0
+                    else f"{v.mean():.3f} +- {v.std(ddof=1) if len(v) > 1 else 0:.3f}"
+                )
             n = int(np.mean([r["n_train"] for r in rs]))
-            lines.append(f"| {fraction:g} ({n}) | {'with' if g else 'without'} | {len(rs)} | " + " | ".join(cells) + " |")
+            lines.append(
+                f"| {fraction:g} ({n}) | {'with' if g else 'without'} | {len(rs)} | "
+                + " | ".join(cells)
+                + " |"
+            )
         paired = {r["seed"]: r for r in arms[False]}
-        diffs = {k: [r[k] - paired[r["seed"]][k] for r in arms[True] if r["seed"] in paired] for k in keys}
+        diffs = {
+            k: [r[k] - paired[r["seed"]][k] for r in arms[True] if r["seed"] in paired]
+            for k in keys
+        }
         cells = []
         for k in keys:
             v = np.array(diffs[k], dtype=np.float64)
             v = v[np.isfinite(v)]
-            cells.append("n/a" if len(v) == 0 else f"{v.mean():+.3f} ({int((v > 0).sum())}/{len(v)} up)")
+            cells.append(
+                "n/a" if len(v) == 0 else f"{v.mean():+.3f} ({int((v > 0).sum())}/{len(v)} up)"
+            )
         lines.append(f"| {fraction:g} | gain (paired) | | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -468,14 +496,18 @@ def auc_table(evaluation: ClassifierEvaluation, *, title: str) -> str:
         "| label | AUC | 95 % CI | positives / cases | CheXNet (published) |",
         "|---|---|---|---|---|",
     ]
-    for k, auc, (lo, hi), pos, n in zip(m.labels, m.aucs, m.auc_cis, m.supports, m.n_annotated):
+    for k, auc, (lo, hi), pos, n in zip(
+        m.labels, m.aucs, m.auc_cis, m.supports, m.n_annotated, strict=True
+    ):
         ref = CHEXNET_AUC.get(k)
         lines.append(
             f"| {k} | {_f(auc)} | {_f(lo)}-{_f(hi)} | {int(pos)} / {int(n)} | "
             f"{'' if ref is None else f'{ref:.2f}'} |"
         )
     lo, hi = m.cis.get("macro_auc", (math.nan, math.nan))
-    lines.append(f"| **macro** (labels with both classes) | **{_f(m.macro_auc)}** | {_f(lo)}-{_f(hi)} | | |")
+    lines.append(
+        f"| **macro** (labels with both classes) | **{_f(m.macro_auc)}** | {_f(lo)}-{_f(hi)} | | |"
+    )
     return "\n".join(lines)
 
 

@@ -82,7 +82,9 @@ class ClassifierData:
     def __len__(self) -> int:
         return len(self.case_ids)
 
-    def select(self, *, split: str | None = None, sources: Sequence[str] | None = None) -> np.ndarray:
+    def select(
+        self, *, split: str | None = None, sources: Sequence[str] | None = None
+    ) -> np.ndarray:
         """Indices of the cases in ``split`` (None: any) from ``sources`` (None: any)."""
         keep = [
             i
@@ -126,9 +128,7 @@ def _label_vector(labels: dict[str, float | None], order: Sequence[str]) -> np.n
     return out
 
 
-def _corpus_gaze(
-    corpus: Path, grid_shape: tuple[int, int]
-) -> dict[str, tuple[np.ndarray, str]]:
+def _corpus_gaze(corpus: Path, grid_shape: tuple[int, int]) -> dict[str, tuple[np.ndarray, str]]:
     """dicom_id -> (mean fixation density on ``grid_shape``, corpus split)."""
     from core.data.synth.corpus import read_reader_table
 
@@ -181,12 +181,21 @@ def build_classifier_data(
     if corpus is not None:
         corpus = Path(corpus)
         if not (corpus / "synthetic_readers.csv").is_file():
-            raise GazeDataError(corpus, "not a GazeScope synthetic corpus (no synthetic_readers.csv)")
+            raise GazeDataError(
+                corpus, "not a GazeScope synthetic corpus (no synthetic_readers.csv)"
+            )
         gaze_by_id = _corpus_gaze(corpus, grid_shape)
         logger.info("corpus %s: gaze for %d images", corpus, len(gaze_by_id))
 
-    def add(image: np.ndarray, lab: np.ndarray, gaze: np.ndarray | None, cid: str, src: str,
-            patient: str, split: str) -> int:
+    def add(
+        image: np.ndarray,
+        lab: np.ndarray,
+        gaze: np.ndarray | None,
+        cid: str,
+        src: str,
+        patient: str,
+        split: str,
+    ) -> int:
         images.append(preprocess_image(image, image_size)[0].numpy())
         labels.append(lab)
         gazes.append(gaze)
@@ -201,30 +210,56 @@ def build_classifier_data(
             patient = str(int(case.case_id.split("_")[0]))
             g = gaze_by_id.get(case.case_id)
             rad = load_radiograph(case.image.path)
-            add(rad.image, _label_vector(case.labels, order), None if g is None else g[0],
-                case.case_id, "nih-512", patient, patient_split(patient))
+            add(
+                rad.image,
+                _label_vector(case.labels, order),
+                None if g is None else g[0],
+                case.case_id,
+                "nih-512",
+                patient,
+                patient_split(patient),
+            )
     if nih_64px is not None:
         root = Path(nih_64px)
         for name, patient, lab in read_nih_64px_labels(root):
             rad = load_radiograph(root / "images" / name)
             patient = str(int(patient))
-            add(rad.image, _label_vector(lab, order), None, Path(name).stem, "nih-64", patient,
-                patient_split(patient))
+            add(
+                rad.image,
+                _label_vector(lab, order),
+                None,
+                Path(name).stem,
+                "nih-64",
+                patient,
+                patient_split(patient),
+            )
     if corpus is not None:
         from core.data.synth.corpus import load_truth
 
         with CsvTable(corpus / "cases.csv", required=("dicom_id", "source", "split")) as t:
-            phantom_rows = [(r.text("dicom_id"), r.text("split")) for r in t.rows()
-                            if r.text("source") == "phantom"]
+            phantom_rows = [
+                (r.text("dicom_id"), r.text("split"))
+                for r in t.rows()
+                if r.text("source") == "phantom"
+            ]
         for dicom_id, split in phantom_rows:
             truth = load_truth(corpus, dicom_id)
             rad = load_radiograph(corpus / "images" / f"{dicom_id}.png")
             g = gaze_by_id.get(dicom_id)
-            i = add(rad.image, _label_vector(truth["labels"], order), None if g is None else g[0],
-                    dicom_id, "phantom", dicom_id, _CORPUS_SPLITS.get(split, split))
-            for f, mask in zip(truth["findings"], truth["finding_masks"]):
+            i = add(
+                rad.image,
+                _label_vector(truth["labels"], order),
+                None if g is None else g[0],
+                dicom_id,
+                "phantom",
+                dicom_id,
+                _CORPUS_SPLITS.get(split, split),
+            )
+            for f, mask in zip(truth["findings"], truth["finding_masks"], strict=True):
                 if mask is not None and f["id"] in order and mask.any():
-                    cells.setdefault(i, []).append((order.index(f["id"]), _cells_touched(mask, grid_shape)))
+                    cells.setdefault(i, []).append(
+                        (order.index(f["id"]), _cells_touched(mask, grid_shape))
+                    )
     if not ids:
         raise GazeDataError(None, "no classifier data: give at least one source")
     gh, gw = grid_shape
@@ -252,6 +287,6 @@ def build_classifier_data(
 def _check_disjoint(data: ClassifierData) -> None:
     """Fail loudly if any patient has images in two splits (the whole point of the splits)."""
     seen: dict[str, str] = {}
-    for p, s in zip(data.patients, data.splits):
+    for p, s in zip(data.patients, data.splits, strict=True):
         if seen.setdefault(p, s) != s:
             raise GazeDataError(None, f"patient {p} appears in splits {seen[p]} and {s}")

@@ -31,6 +31,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.synth_report",
     "core.commands.report_eval",
     "core.commands.predict",
+    "core.commands.train",
+    "core.commands.classifier_eval",
+    "core.commands.classifier_ablation",
 )
 
 EXIT_BAD_INPUT = 2

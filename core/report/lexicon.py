@@ -437,7 +437,10 @@ FINDING_PHRASES: dict[str, FindingPhrase] = {
         measurement="mediastinal_width",
     ),
     "support_devices": FindingPhrase(
-        "support devices", ("trachea", "mediastinum", "soft_tissue"), "devices"
+        "support devices",
+        ("trachea", "mediastinum", "soft_tissue"),
+        "devices",
+        positive="Support devices are in place",
     ),
 }
 # findings of the lung fields: the lungs are only "otherwise" clear when one is reported

@@ -590,6 +590,9 @@ temperature-calibrated on the validation split (T = {result.temperature:.3f}).
   early stopping or calibration.** Labels are NIH's text-mined labels (noisy).
 
 ## Retrain (from scratch)
+From the repository root, with `../shared/data` next to it and the synthetic corpus made first
+(`gazescope synth --out ../corpus/synth --n 600 --readers 3 --seed 0 --workers 2 --real
+../shared/data/nih-cxr14-sample`):
 ```
 {command}
 ```

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -363,6 +363,9 @@ class ReadingPipeline:
             timings["classifier"] = (time.perf_counter() - t0) * 1000
 
         sentences: list[ReportSentence] = []  # the report stage (CONTRACTS section 3) goes here
+        models = self.models()
+        if self.segmenter is None and anatomy.method:  # which method locate actually used
+            models[0] = replace(models[0], version=anatomy.method)
         timings["total"] = (time.perf_counter() - t_start) * 1000
         return ReadingResult(
             image=ImageInfo.of(radiograph),
@@ -372,7 +375,7 @@ class ReadingPipeline:
             findings=findings,
             attention=attention,
             sentences=sentences,
-            models=self.models(),
+            models=models,
             timings_ms=timings,
             radiograph=radiograph,
         )

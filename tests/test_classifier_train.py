@@ -191,3 +191,42 @@ def test_classifier_benchmark_runs() -> None:
 
     (result,) = run_benchmarks(BenchContext(quick=True, repeat=1), "classifier.*")
     assert result.unit == "ms" and result.value > 0 and "512" in result.detail
+
+
+def test_data_from_a_small_corpus_and_nih_folder(tmp_path, nih_dir) -> None:
+    """Phantoms bring exact labels, masks and gaze; real NIH images get the corpus's gaze."""
+    import shutil
+
+    from core.models.classifier import CLASSIFIER_LABELS
+    from core.synth.corpus import CorpusConfig, load_truth, write_corpus
+    from core.train.classifier_data import build_classifier_data
+
+    nih = tmp_path / "nih"
+    (nih / "images").mkdir(parents=True)
+    lines = (nih_dir / "labels.csv").read_text().splitlines()[:4]  # header + 3 images
+    (nih / "labels.csv").write_text("\n".join(lines) + "\n")
+    for line in lines[1:]:
+        name = line.split(",")[0]
+        shutil.copy(nih_dir / "images" / name, nih / "images" / name)
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, CorpusConfig(n=3, readers=2, seed=1, size_px=128, real=str(nih)))
+    data = build_classifier_data(
+        CLASSIFIER_LABELS, 32, nih_sample=nih, nih_64px=None, corpus=corpus, grid_shape=(4, 4)
+    )
+    assert data.sources.count("nih-512") == 3 and data.sources.count("phantom") == 3
+    assert data.images.shape == (6, 1, 32, 32) and data.gaze.shape == (6, 4, 4)
+    assert np.allclose(data.gaze[data.has_gaze].sum(axis=(1, 2)), 1.0)
+    assert not data.gaze[~data.has_gaze].any()
+    for i in data.select(sources=["phantom"]):
+        assert data.has_gaze[i] and data.patients[i] == data.case_ids[i]
+        truth = load_truth(corpus, data.case_ids[i])
+        for j, fid in enumerate(CLASSIFIER_LABELS):
+            v = truth["labels"].get(fid)
+            assert np.isnan(data.labels[i, j]) if v is None else data.labels[i, j] == (v >= 0.5)
+    for i in data.select(sources=["nih-512"]):
+        assert data.splits[i] == patient_split(data.patients[i])
+    read = {p.stem for p in (corpus / "truth").glob("*.json")}
+    nih_ids = [data.case_ids[i] for i in data.select(sources=["nih-512"])]
+    assert [c in read for c in nih_ids] == [
+        bool(data.has_gaze[data.case_ids.index(c)]) for c in nih_ids
+    ]

@@ -590,6 +590,9 @@ temperature-calibrated on the validation split (T = {result.temperature:.3f}).
   early stopping or calibration.** Labels are NIH's text-mined labels (noisy).
 
 ## Retrain (from scratch)
+From the repository root, with `../shared/data` next to it and the synthetic corpus made first
+(`gazescope synth --out ../corpus/synth --n 600 --readers 3 --seed 0 --workers 2 --real
+../shared/data/nih-cxr14-sample`):
 ```
 {command}
 ```
@@ -607,7 +610,7 @@ trained on ~900 real images (CheXNet used 78k) - expect weak AUCs.
 ## Limits
 - Tiny training set, noisy NIH labels, 64 px images upsampled; some labels have only a handful
   of positive test cases (see n below), so their AUCs are very uncertain.
-- The gaze it learned from is simulated (`core/data/synth/readers.py`), not real eye tracking.
+- The gaze it learned from is simulated (`core/synth/readers.py`), not real eye tracking.
 - Only the 15 labels NIH annotates (vocabulary ids); no fracture, devices or mediastinum.
 - Input is the whole image resized to a square: aspect ratio is not kept.
 

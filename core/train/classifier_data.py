@@ -35,10 +35,12 @@ import numpy as np
 from core.data._tables import CsvTable
 from core.data.nih import NIH_FINDINGS, NO_FINDING, read_nih
 from core.data.reflacx import read_reflacx
+from core.data.synthetic import read_reader_table
 from core.errors import GazeDataError
 from core.gaze.heatmap import scanpath_heatmap
 from core.io import load_radiograph
 from core.models.classifier import preprocess_image
+from core.synth.corpus import load_truth
 from core.vocabulary import to_vocabulary
 
 logger = logging.getLogger(__name__)
@@ -130,8 +132,6 @@ def _label_vector(labels: dict[str, float | None], order: Sequence[str]) -> np.n
 
 def _corpus_gaze(corpus: Path, grid_shape: tuple[int, int]) -> dict[str, tuple[np.ndarray, str]]:
     """dicom_id -> (mean fixation density on ``grid_shape``, corpus split)."""
-    from core.data.synthetic import read_reader_table
-
     readers = read_reader_table(corpus / "synthetic_readers.csv")
     out: dict[str, tuple[np.ndarray, str]] = {}
     for case in read_reflacx(corpus, reader_ids=readers, dataset="synthetic"):
@@ -234,8 +234,6 @@ def build_classifier_data(
                 patient_split(patient),
             )
     if corpus is not None:
-        from core.synth.corpus import load_truth
-
         with CsvTable(corpus / "cases.csv", required=("dicom_id", "source", "split")) as t:
             phantom_rows = [
                 (r.text("dicom_id"), r.text("split"))

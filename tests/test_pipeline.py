@@ -35,7 +35,7 @@ def radiograph():
 
 @pytest.fixture(scope="module")
 def result(radiograph):
-    return ReadingPipeline(k=3, seed=5)(radiograph)
+    return ReadingPipeline(k=3, seed=5, classifier=None)(radiograph)
 
 
 class _FixedClassifier(Predictor):
@@ -112,7 +112,7 @@ def test_to_dict_has_the_documented_schema_and_is_strict_json(result, radiograph
 
 
 def test_same_seed_same_result_other_seed_other_scanpaths(result, radiograph):
-    pipeline = ReadingPipeline(k=3, seed=5)
+    pipeline = ReadingPipeline(k=3, seed=5, classifier=None)
     again = pipeline(radiograph).to_dict()
     first = result.to_dict()
     first.pop("timings_ms"), again.pop("timings_ms")

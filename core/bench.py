@@ -42,6 +42,8 @@ BENCH_MODULES: tuple[str, ...] = (
     "core.benchmarks.anatomy",
     "core.benchmarks.synth_corpus",
     "core.benchmarks.store",
+    "core.benchmarks.pipeline",
+    "core.benchmarks.classifier",
 )
 
 

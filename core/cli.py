@@ -31,6 +31,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.synth_report",
     "core.commands.fuzz",
     "core.commands.study",
+    "core.commands.report_eval",
+    "core.commands.predict",
+    "core.commands.train",
+    "core.commands.classifier_eval",
+    "core.commands.classifier_ablation",
 )
 
 EXIT_BAD_INPUT = 2

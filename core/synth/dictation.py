@@ -1,14 +1,16 @@
 """Dictation of simulated reads: sentences for reported findings and normal statements, timed
 word by word on REFLACX's clock (seconds from the start of the dictation audio).
 
-Wording reuses the phrasing of the rule-based labeller (``core.report.labeller``: ``SYNONYMS``
-and ``NORMAL_STATEMENTS``), so that ``label_report`` applied to a dictated report gives back
-exactly what the reader reported: certainty 4-5 is said plainly (labeller: positive), 3 as
-"Possible ..." and 2 as "Questionable ..." (labeller: uncertain). One sentence per reported
-finding, naming its side and zone ("Moderate left pleural effusion.", "12 mm nodule in the
-left mid zone."); normal statements for what was not reported ("The lungs are clear.", "No
-pleural effusion or pneumothorax.", "Heart size is normal."); two styles: ``full`` sentences
-and ``terse`` telegraphic ones ("Clear lungs.", "Normal heart size.").
+Wording comes from the report lexicon shared with the labeller and the report generator
+(:mod:`core.report.lexicon`: places, certainty hedges, the sections' normal statements, the
+finding nouns), so that ``label_report`` applied to a dictated report gives back exactly what
+the reader reported: certainty 4-5 is said plainly (labeller: positive), 3 as "Possible ..."
+and 1-2 as "Questionable ..." (labeller: uncertain). One sentence per reported finding, naming
+its side and zone ("Moderate left pleural effusion.", "12 mm nodule in the left mid zone."),
+with severity and size words the generator does not have; normal statements for what was not
+reported ("The lungs are clear.", "No pleural effusion or pneumothorax.", "Heart size is
+normal."); two styles: ``full`` sentences and ``terse`` telegraphic ones ("Clear lungs.",
+"Normal heart size.").
 
 Timing: a finding's sentence is ready an eye-voice lag after its dwell cluster ends (N(0.9,
 0.25) s clipped to 0.3-2 s; Griffin & Bock 2000: ~0.9 s between fixating and naming), a normal
@@ -30,27 +32,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.data.case import Report, Word
-from core.vocabulary import finding
+from core.report.lexicon import (
+    DEFAULT_LEXICON,
+    FINDING_PHRASES,
+    certainty_hedge,
+    place_phrase,
+)
 
 if TYPE_CHECKING:
     from core.synth.readers import ReaderProfile, ReportedFinding
 
-__all__ = ["dictate", "finding_sentence", "normal_sentences", "place_phrase"]
+__all__ = ["dictate", "finding_sentence", "normal_sentences"]
 
-_LUNG_FIELD = frozenset(
-    {
-        "consolidation",
-        "lung_opacity",
-        "nodule",
-        "mass",
-        "atelectasis",
-        "pneumonia",
-        "fibrosis",
-        "emphysema",
-        "lung_lesion",
-    }
-)
-_ZONE_WORD = {"upper": "upper", "middle": "mid", "lower": "lower"}
 _DEVICE_NAMES = {
     "et_tube": "endotracheal tube",
     "central_line": "central venous catheter",
@@ -59,24 +52,6 @@ _DEVICE_NAMES = {
     "ng_tube": "nasogastric tube",
 }
 _LAG = (0.9, 0.25, 0.3, 2.0)  # eye-voice lag: mean, sd, min, max (s)
-
-
-def place_phrase(location: str, side: str) -> str:
-    """Where a finding is, in words: "the left mid zone", "the right hilar region", or ""."""
-    parts = location.split("_")
-    if location.endswith("_zone") and len(parts) == 3:
-        return f"the {parts[0]} {_ZONE_WORD.get(parts[1], parts[1])} zone"
-    if location.endswith("_hilum"):
-        return f"the {parts[0]} hilar region"
-    if location.endswith("_costophrenic_angle"):
-        return f"the {parts[0]} lung base"
-    if location == "cardiac_silhouette":
-        return "the retrocardiac region"
-    if side in ("right", "left"):
-        return f"the {side} lung"
-    if side == "bilateral" and not location:
-        return "both lungs"
-    return ""
 
 
 def _grade(severity: float | None, words: tuple[str, str, str]) -> str:
@@ -142,7 +117,10 @@ def _noun_phrase(rep: ReportedFinding) -> tuple[str, bool]:
         ), False
     if fid == "pneumonia":
         return _join("pneumonia", at), False
-    return _join(finding(fid).name.lower(), at), False
+    phrase = FINDING_PHRASES.get(fid)
+    if phrase is None:
+        raise ValueError(f"no report phrasing for finding {fid!r}")
+    return _join(phrase.noun, at), phrase.article
 
 
 def finding_sentence(rep: ReportedFinding, style: str = "full") -> str:
@@ -151,38 +129,29 @@ def finding_sentence(rep: ReportedFinding, style: str = "full") -> str:
         adverb = _grade(rep.severity, ("mildly ", "moderately ", "markedly "))
         return f"The heart is {adverb}enlarged."
     np_, countable = _noun_phrase(rep)
-    if rep.certainty <= 2:
-        text = f"questionable {np_}"
-    elif rep.certainty == 3:
-        text = f"possible {np_}"
+    hedge = certainty_hedge(rep.certainty)
+    if hedge:
+        text = f"{hedge} {np_}"
     else:
         text = f"a {np_}" if countable and style == "full" else np_
     return text[0].upper() + text[1:] + "."
 
 
+# checklist stage after which a section's normal statement is dictated ("end": the impression)
+_STAGE_SECTIONS = {"B": "lungs", "C": "heart", "D": "pleura", "E": "bones", "end": "impression"}
+
+
 def normal_sentences(reported_ids: set[str], style: str = "full") -> dict[str, str]:
-    """Normal statements for what was not reported, by checklist stage letter (and "end")."""
-    full = style == "full"
-    out: dict[str, str] = {}
-    lung = reported_ids & _LUNG_FIELD
-    if "edema" not in reported_ids:
-        if lung:
-            out["B"] = "The lungs are otherwise clear." if full else "Otherwise clear lungs."
-        else:
-            out["B"] = "The lungs are clear." if full else "Clear lungs."
-    if "cardiomegaly" not in reported_ids:
-        out["C"] = "Heart size is normal." if full else "Normal heart size."
-    effusion, ptx = "pleural_effusion" in reported_ids, "pneumothorax" in reported_ids
-    if not effusion and not ptx:
-        out["D"] = "No pleural effusion or pneumothorax."
-    elif not ptx:
-        out["D"] = "No pneumothorax."
-    elif not effusion:
-        out["D"] = "No pleural effusion."
-    if full:
-        out["E"] = "The osseous structures are intact."
-        if not reported_ids - {"support_devices"}:
-            out["end"] = "No acute cardiopulmonary process."
+    """Normal statements for what was not reported, by checklist stage letter (and "end").
+
+    Each is the lexicon section's first statement that no reported finding contradicts; the
+    bones and the impression are not said in the terse style.
+    """
+    out = {}
+    for stage, section in _STAGE_SECTIONS.items():
+        text = DEFAULT_LEXICON.section(section).normal_statement(frozenset(reported_ids), style)
+        if text:
+            out[stage] = text
     return out
 
 

@@ -446,7 +446,7 @@ def train(tc: TrainConfig, model_config: ScanpathConfig | None = None) -> TrainR
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            run_loss += float(out_b.loss)
+            run_loss += float(out_b.loss.detach())
             n_batches += 1
             bar.set_postfix(loss=f"{run_loss / n_batches:.3f}",
                             val=f"{best:.3f}" if math.isfinite(best) else "-")

@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.synth",
     "core.commands.synth_report",
     "core.commands.train",
+    "core.commands.scanpath_eval",
 )
 
 EXIT_BAD_INPUT = 2

@@ -299,3 +299,18 @@ def _golden_samples() -> dict[str, object]:
 if __name__ == "__main__":
     GOLDEN.parent.mkdir(exist_ok=True)
     GOLDEN.write_text(json.dumps(_golden_samples(), indent=1) + "\n")
+
+
+def test_first_fixation_on_a_finding_within_one_degree() -> None:
+    from scipy import ndimage as ndi
+
+    from core.eval.scanpath_analysis import _on_finding
+    from core.gaze.scanpath import Scanpath
+
+    mask = np.zeros((100, 100), bool)
+    mask[40:50, 60:70] = True  # rows 40-49 (y), columns 60-69 (x)
+    dist = ndi.distance_transform_edt(~mask)
+    sp = Scanpath.from_arrays([0.1, 0.55, 0.65], [0.1, 0.45, 0.45], [0, 1, 2], [1, 1, 1])
+    assert _on_finding(sp, dist, radius_px=0.0) == 2  # (65, 45) is inside
+    assert _on_finding(sp, dist, radius_px=5.0) == 1  # (55, 45) is 5 px left of column 60
+    assert _on_finding(sp.head(1), dist, radius_px=5.0) is None

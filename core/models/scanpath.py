@@ -50,19 +50,21 @@ import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.anatomy import REGION_IDS, Anatomy
 from core.errors import GazeScopeError
 from core.gaze.scanpath import Scanpath
 from core.models.predictor import Prediction, PredictionRequest, Predictor
 from core.models.registry import register_predictor
-from core.vocabulary import FINDING_IDS
+from core.vocabulary import FINDING_IDS, REGION_IDS
+
+if TYPE_CHECKING:
+    from core.anatomy import Anatomy
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ import logging
 import math
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -133,35 +133,14 @@ class TrainResult:
 
 def load_training_cases(dataset: str, root: str | Path, *, images: str | Path | None = None,
                         limit: int | None = None) -> list[GazeCase]:
-    """Read a dataset with its reader (REFLACX layout for "synthetic"/"reflacx", EGD-CXR)."""
-    root = Path(root)
+    """Read a dataset through the dataset registry (``core.data.datasets.load_cases``)."""
+    from core.data.datasets import load_cases
+
     if dataset not in DATASETS:
         raise GazeScopeError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
-    if not root.is_dir():
+    if not Path(root).is_dir():
         raise GazeScopeError(f"{root}: dataset folder not found")
-    if dataset in ("synthetic", "reflacx"):
-        from core.data.reflacx import read_reflacx
-
-        reader_ids = None
-        if dataset == "synthetic":
-            if (root / "synthetic_readers.csv").is_file():
-                from core.data.synth.corpus import read_reader_table
-
-                reader_ids = read_reader_table(root / "synthetic_readers.csv")
-            if images is None and (root / "images").is_dir():
-                images = root / "images"
-        it: Iterable[GazeCase] = read_reflacx(root, images_root=images, dataset=dataset,
-                                              reader_ids=reader_ids)
-    else:
-        from core.data.egd import read_egd
-
-        it = read_egd(root, images_root=images)
-    cases = []
-    for case in it:
-        cases.append(case)
-        if limit is not None and len(cases) >= limit:
-            break
-    return cases
+    return load_cases(dataset, root, images=images, limit=limit)
 
 
 def _split_of(case: GazeCase) -> str:

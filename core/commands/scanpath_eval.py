@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", action="append", default=[], metavar="NAME=DIR",
                    help="load predictor NAME from checkpoint DIR (e.g. ablation runs)")
     p.add_argument("--baselines", metavar="all|NAMES", help="'all' or comma-separated baselines")
+    p.add_argument("--temperatures", metavar="T,T,...",
+                   help="evaluate each --predictor at these sampling temperatures (NAME@T)")
     p.add_argument("--sources", default="phantom,nih", help="comma-separated (default both)")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
@@ -56,7 +58,16 @@ def run(args: argparse.Namespace) -> int:
         wanted = (list_predictors(kind="baseline") if args.baselines == "all"
                   else args.baselines.split(","))
         names += [n.strip() for n in wanted if n.strip() and n.strip() not in names]
-    predictors = [create_predictor(n) for n in names]
+    temps = [float(t) for t in args.temperatures.split(",")] if args.temperatures else []
+    predictors = []
+    for n in names:
+        if temps and n in args.predictor:
+            for t in temps:
+                pred = create_predictor(n, temperature=t)
+                pred.name = f"{n}@{t:g}"
+                predictors.append(pred)
+        else:
+            predictors.append(create_predictor(n))
     for spec in args.checkpoint:
         label, _, folder = spec.partition("=")
         if not folder:

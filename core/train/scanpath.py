@@ -503,24 +503,40 @@ def _training_data(tc: TrainConfig, train_ex: Sequence[ScanpathExample],
 def model_card(tc: TrainConfig, c: ScanpathConfig, train_ex: Sequence[ScanpathExample],
                val_ex: Sequence[ScanpathExample], history: list[dict[str, float]],
                best_epoch: int, n_params: int) -> str:
-    """The training part of the model card (README.md); evaluation figures are appended by
-    the documented evaluation commands, never here."""
+    """The model card (README.md) as training writes it: data, command, intended use, limits.
+    Evaluation figures are added below it from the documented evaluation commands."""
     data = _training_data(tc, train_ex, val_ex)
+    cond = [n for n, on in (("anatomy", c.use_anatomy), ("finding query", c.use_query),
+                            ("report text", c.use_text)) if on]
     lines = [
         f"# {tc.out.name}: GazeScope scanpath model ({MODEL_TYPE})",
         "",
-        "Research prototype; no clinical claim. Predicts where and for how long an expert "
-        "reader might look on a frontal chest radiograph: k sampled scanpaths (x, y, duration) "
-        "and a saliency map.",
+        "**Research prototype; no clinical claim.** Given a frontal chest radiograph it samples "
+        "k scanpaths (fixation positions in normalised image coordinates, durations in "
+        "seconds, its own length via a stop head) and a saliency map - where and for how long "
+        "an expert *might* look. Architecture: `core/models/scanpath.py`.",
         "",
         "## Training",
-        f"- data: `{tc.dataset}` at `{data['root']}`; train images {data['train_images']}, "
-        f"validation images {data['validate_images']}; {data['train_reads']} training reads; "
-        f"readers {', '.join(data['readers']) or 'not published'}",
-        f"- command: `{tc.command or '(Python API)'}`",
-        f"- {n_params:,} parameters; config: `{json.dumps(c.to_dict(), default=str)[:600]}`",
-        f"- best epoch {best_epoch} of {len(history)} run "
-        f"(validation loss {min(h['val_loss'] for h in history):.4f})",
+        f"- data: `{tc.dataset}` at `{data['root']}`; training images {data['train_images']}, "
+        f"validation images {data['validate_images']}; {data['train_reads']} training reads by "
+        f"readers {', '.join(data['readers']) or '(not published)'}"
+        + (" - **simulated radiologists (synthetic gaze)**" if tc.dataset == "synthetic" else ""),
+        f"- retrain from scratch: `{tc.command or '(Python API)'}`",
+        f"- {n_params:,} parameters; input {c.image_size} px; conditioning: "
+        f"{', '.join(cond) or 'none'}; max {c.max_fixations} fixations",
+        f"- best epoch {best_epoch} of {len(history)} run (validation loss "
+        f"{min(h['val_loss'] for h in history):.4f}; early stopping patience {tc.patience})",
+        "",
+        "## Intended use and limits",
+        "- Intended use: showing plausible expert-like reading order and dwell on a radiograph "
+        "in GazeScope, and research on gaze models. Not for diagnosis, triage or any decision.",
+        "- Trained on *simulated* readers' gaze (phantoms and real NIH images read by "
+        "GazeScope's simulator), not on real radiologists: it imitates the simulator's "
+        "checklist, detection and dwell rules, including their biases.",
+        "- Frontal adult films (PA/AP) only; the anatomy input is zeroed when "
+        "`core.anatomy.locate` is not confident (rotated, lateral, unusual framing).",
+        "- The finding query and report text are inputs, not outputs: it does not detect "
+        "findings; given none, it reads as a screening reader would.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -224,6 +224,10 @@ def test_train_tiny_synthetic_corpus_and_resume(tmp_path: Path) -> None:
     assert [h["epoch"] for h in progress["history"]] == [1, 2, 3, 4]
     pred = ScanpathPredictor(out)
     assert pred.config.image_size == 32
+    # the extra analyses run on the corpus with the trained checkpoint next to a baseline
+    assert main(["scanpath-eval", "--root", str(corpus), "--split", "train", "--sources",
+                 "phantom", "--checkpoint", f"tiny={out}", "--baselines", "centre", "--k", "2",
+                 "--n-boot", "50"]) == 0
 
 
 def test_train_on_reflacx_fixture_tree(tmp_path: Path) -> None:

@@ -179,12 +179,14 @@ def prepare_examples(
     cache: Path | None = None,
     sources: dict[str, str] | None = None,
     text_encoder: Any = None,
+    write_cache: bool = True,
 ) -> list[ScanpathExample]:
     """Decode, preprocess and locate anatomy once per image (cached); attach every read.
 
     Cases without a local image or without any fixation are skipped (counted in the log).
     ``text_encoder``: a callable ``list[str] -> (n, TEXT_DIM)`` array, needed only when the
-    model uses report text.
+    model uses report text. ``write_cache=False`` (non-main processes of a distributed run)
+    reads the cache but never writes it.
     """
     from core.anatomy import locate
     from core.io import load_radiograph
@@ -243,7 +245,7 @@ def prepare_examples(
             for rd, e in zip(ex.reads, emb, strict=True):
                 rd.text = e
         examples.append(ex)
-    if changed and cache is not None:
+    if changed and cache is not None and write_cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"key": key, "images": store}, cache)
     logger.info("prepared %d image(s) in %.1f s; skipped %d without a local image, %d without "
@@ -381,7 +383,8 @@ def train(tc: TrainConfig, model_config: ScanpathConfig | None = None) -> TrainR
         model_config = ScanpathConfig(**progress["model_config"])
     cases = load_training_cases(tc.dataset, tc.root, images=tc.images, limit=tc.limit)
     examples = prepare_examples(cases, model_config, cache=tc.cache or out / "data_cache.pt",
-                                sources=_corpus_sources(Path(tc.root)))
+                                sources=_corpus_sources(Path(tc.root)),
+                                write_cache=accelerator.is_main_process)
     splits = split_examples(examples)
     train_ex, val_ex = splits.get("train", []), splits.get("validate", [])
     if not train_ex:

@@ -98,7 +98,7 @@ def test_to_dict_has_the_documented_schema_and_is_strict_json(result, radiograph
     assert d["findings"] == [] and d["attention"] == {} and d["sentences"] == []
     assert [(m["role"], m["name"]) for m in d["models"]] == [
         ("anatomy", "gazescope-anatomy"),
-        ("scanpath", "abcdef"),  # no trained scanpath model: the baseline
+        ("scanpath", "scanpath-tiny"),  # the shipped scanpath model (trained_models/)
     ]
     assert all(
         set(m) == {"role", "name", "version", "weights_sha256", "training_data"}

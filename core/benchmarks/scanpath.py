@@ -25,13 +25,13 @@ def _sample(ctx: BenchContext) -> list[BenchResult]:
 
     from core.anatomy import locate
     from core.models.checkpoint import CheckpointError
+    from core.models.registry import default_checkpoint_path
     from core.models.scanpath import (
         ScanpathPredictor,
         anatomy_features,
         macs,
         preprocess_image,
     )
-    from core.models.registry import default_checkpoint_path
 
     device = str(ctx.extra.get("device", "cpu"))
     if device == "auto":

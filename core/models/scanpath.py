@@ -364,7 +364,7 @@ class ImageEncoder(nn.Module):
     def __init__(self, cfg: ScanpathConfig) -> None:
         super().__init__()
         widths = (1, *cfg.widths)
-        self.stages = nn.Sequential(*(ConvBlock(a, b) for a, b in zip(widths, widths[1:])))
+        self.stages = nn.Sequential(*(ConvBlock(a, b) for a, b in zip(widths, widths[1:], strict=False)))
         self.to_tokens = nn.Conv2d(cfg.widths[-1], cfg.d_model, 1)
         self.pos = nn.Parameter(torch.zeros(1, cfg.grid * cfg.grid, cfg.d_model))
         self.regions = nn.Linear(len(cfg.regions), cfg.d_model) if cfg.use_anatomy else None

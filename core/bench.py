@@ -44,6 +44,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "core.benchmarks.store",
     "core.benchmarks.pipeline",
     "core.benchmarks.classifier",
+    "core.benchmarks.scanpath",
 )
 
 

@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.train",
     "core.commands.classifier_eval",
     "core.commands.classifier_ablation",
+    "core.commands.scanpath_eval",
 )
 
 EXIT_BAD_INPUT = 2

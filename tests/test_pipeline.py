@@ -101,7 +101,7 @@ def test_to_dict_has_the_documented_schema_and_is_strict_json(result, radiograph
     assert all(s["finding"] is None for s in d["sentences"]) and d["sentences"]
     assert [(m["role"], m["name"]) for m in d["models"]] == [
         ("anatomy", "core.anatomy.locate"),
-        ("scanpath", "abcdef"),  # no trained scanpath model: the baseline
+        ("scanpath", "scanpath-tiny"),  # the shipped scanpath model (trained_models/)
         ("report", "gazescope-report"),
     ]
     assert all(

@@ -26,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", type=Path, help="../shared/data, for benchmarks on real files")
     p.add_argument("--all-cores", action="store_true", help="do not pin to one core")
     p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument(
+        "--device", default="cpu", choices=("cpu", "cuda", "auto"),
+        help="torch device for model benchmarks (auto: CUDA when present; default cpu)",
+    )
     p.set_defaults(func=run)
 
 
@@ -39,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.all_cores:
         torch.set_num_threads(1)
     ctx = BenchContext(
-        repeat=3 if args.quick else args.repeat, quick=args.quick, data_dir=args.data
+        repeat=3 if args.quick else args.repeat,
+        quick=args.quick,
+        data_dir=args.data,
+        extra={"device": args.device},
     )
     results = run_benchmarks(ctx, args.only)
     if args.json:
@@ -66,6 +73,7 @@ def _rerun_on_one_core(args: argparse.Namespace) -> int:
         cmd += ["--data", str(args.data)]
     if args.json:
         cmd.append("--json")
+    cmd += ["--device", args.device]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
     return subprocess.call(cmd, env=env)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.vocabulary import REGION_IDS
+
 __all__ = [
     "MASK_LABELS",
     "METHODS",
@@ -25,29 +27,6 @@ __all__ = [
 METHODS: tuple[str, ...] = ("classical", "learned", "fused")
 # values of a label image (``Anatomy.label_image``) and the classes of a learned segmentation
 MASK_LABELS: tuple[str, ...] = ("background", "right_lung", "left_lung", "heart")
-
-# The region atlas (DESIGN.md). Order is the order of a systematic ABCDEF read.
-REGION_IDS: tuple[str, ...] = (
-    "trachea",
-    "right_upper_zone",
-    "left_upper_zone",
-    "right_middle_zone",
-    "left_middle_zone",
-    "right_lower_zone",
-    "left_lower_zone",
-    "right_hilum",
-    "left_hilum",
-    "mediastinum",
-    "aortic_knob",
-    "cardiac_silhouette",
-    "right_hemidiaphragm",
-    "left_hemidiaphragm",
-    "right_costophrenic_angle",
-    "left_costophrenic_angle",
-    "spine",
-    "bones",
-    "soft_tissue",
-)
 
 
 @dataclass(frozen=True)

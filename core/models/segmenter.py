@@ -30,11 +30,14 @@ from torch import nn
 from core.anatomy import MASK_LABELS, Anatomy, LearnedSegmentation, locate, working_grid
 from core.io.geometry import resize_image
 from core.io.radiograph import Radiograph
+from core.models.predictor import Prediction, PredictionRequest, Predictor
+from core.models.registry import register_predictor, trained_models_dir
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
+    "DEFAULT_METHOD",
     "LABELS",
     "MODEL_TYPE",
     "Segmenter",
@@ -146,55 +149,86 @@ def predict_probabilities(
 
 
 DEFAULT_CHECKPOINT = "segmenter-unet-small"
+DEFAULT_METHOD = "fused"  # what locate() uses unless told otherwise (README: anatomy figures)
 
 
-class Segmenter:
-    """The trained network with its config and provenance: image in, ``LearnedSegmentation``
-    (or a whole ``Anatomy`` via ``core.anatomy.locate``) out."""
+@register_predictor(DEFAULT_CHECKPOINT, kind="segmenter", default_checkpoint=DEFAULT_CHECKPOINT)
+class Segmenter(Predictor):
+    """The trained network as a predictor: image in, ``LearnedSegmentation`` (``segment``) or a
+    whole ``Anatomy`` (``locate``, through ``core.anatomy.locate``) out.
 
-    def __init__(self, module: UNet, *, name: str = DEFAULT_CHECKPOINT, weights_sha256: str = ""):
-        self.module = module.eval()
-        self.config = module.config
-        self.name = name
-        self.weights_sha256 = weights_sha256
+    ``checkpoint``: a ``save_pretrained`` folder (``create_predictor`` passes the shipped one);
+    ``None`` builds an untrained network from ``config`` overrides (tests). ``method``: what
+    ``locate`` uses by default, ``"learned"`` or ``"fused"``.
+    """
 
-    @classmethod
-    def from_pretrained(cls, checkpoint: str | Path | None = None) -> Segmenter:
-        """Load a ``save_pretrained`` folder, or a name under ``trained_models/`` (default
-        ``DEFAULT_CHECKPOINT``); ``GazeScopeError`` naming the folder when it is missing."""
-        from core.models.checkpoint import load_pretrained, trained_models_dir
+    name = DEFAULT_CHECKPOINT
+    version = "1"
+    needs_image = True
+    capabilities: frozenset[str] = frozenset()
 
-        path = Path(checkpoint) if checkpoint is not None else Path(DEFAULT_CHECKPOINT)
-        if not path.is_dir() and not path.is_absolute():
-            path = trained_models_dir() / path
-        module, _, meta = load_pretrained(path, UNet, SegmenterConfig)
-        return cls(module, name=path.name, weights_sha256=meta.get("weights_sha256", ""))
+    def __init__(
+        self,
+        checkpoint: str | Path | None = None,
+        *,
+        method: str = DEFAULT_METHOD,
+        device: str = "cpu",
+        **config: object,
+    ) -> None:
+        if method not in ("learned", "fused"):
+            raise ValueError(f"segmenter method must be 'learned' or 'fused', got {method!r}")
+        if device != "cpu":
+            raise ValueError(f"the segmenter runs on the CPU only, got device={device!r}")
+        if checkpoint is None:
+            self.module = UNet(SegmenterConfig(**config))  # type: ignore[arg-type]
+            self.meta = {}
+        else:
+            from core.models.checkpoint import load_pretrained
+
+            if config:
+                raise ValueError(f"config overrides {sorted(config)} need checkpoint=None")
+            self.module, _, meta = load_pretrained(Path(checkpoint), UNet, SegmenterConfig)
+            self.meta = meta
+        self.module.eval()
+        self.config = self.module.config
+        self.method = method
 
     @property
     def model_id(self) -> str:
-        return f"{self.name} (weights sha256 {self.weights_sha256[:12]})"
+        sha = str(self.meta.get("weights_sha256") or "untrained")
+        return f"{self.name} v{self.version} (weights {sha[:12]})"
 
     def segment(self, x: Radiograph | np.ndarray) -> LearnedSegmentation:
         """Softmax probabilities on the anatomy's working grid for one image."""
         image = x.image if isinstance(x, Radiograph) else np.asarray(x, dtype=np.float32)
         if image.ndim != 2:
             raise ValueError(f"the segmenter expects a 2-D grey image, got shape {image.shape}")
-        with torch.inference_mode():
-            probs = predict_probabilities(self.module, image, working_grid(*image.shape))
+        probs = predict_probabilities(self.module, image, working_grid(*image.shape))
         return LearnedSegmentation(probs, self.model_id)
 
-    def locate(self, x: Radiograph | np.ndarray, *, method: str = "learned") -> Anatomy:
-        """``core.anatomy.locate`` with this network's masks (``"learned"`` or ``"fused"``)."""
+    def locate(self, x: Radiograph | np.ndarray, *, method: str | None = None) -> Anatomy:
+        """``core.anatomy.locate`` with this network's masks (``method`` "classical", "learned"
+        or "fused"; default: the one given at construction)."""
+        method = method or self.method
         if method == "classical":
             return locate(x)
         return locate(x, method=method, learned=self.segment(x))
 
+    def predict(self, request: PredictionRequest) -> Prediction:
+        """No gaze or findings: the located ``Anatomy`` travels in ``meta["anatomy"]``."""
+        anatomy = self.locate(request.radiograph)
+        return Prediction(request.image.image_id, meta={"anatomy": anatomy})
+
 
 def load_segmenter(checkpoint: str | Path | None = None) -> Segmenter:
-    """``Segmenter.from_pretrained`` with a one-process cache (the CLI and app load it once)."""
-    key = str(checkpoint)
+    """The shipped segmenter (or the ``checkpoint`` folder, or a folder name under
+    ``trained_models/``), loaded once per process; ``CheckpointError`` names a missing folder."""
+    path = Path(checkpoint) if checkpoint is not None else Path(DEFAULT_CHECKPOINT)
+    if not path.is_dir() and not path.is_absolute():
+        path = trained_models_dir() / path
+    key = str(path.resolve())
     if key not in _LOADED:
-        _LOADED[key] = Segmenter.from_pretrained(checkpoint)
+        _LOADED[key] = Segmenter(path)
     return _LOADED[key]
 
 

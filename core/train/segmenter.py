@@ -92,7 +92,7 @@ class TrainResult:
 
 def phantom_examples(seeds: Sequence[int], size: int) -> tuple[np.ndarray, np.ndarray]:
     """Images (N, size, size) float32 in [0, 1] and labels (N, size, size) uint8 from phantoms."""
-    from core.synth.phantom import PhantomConfig, generate_phantom
+    from core.data.synth.phantom import PhantomConfig, generate_phantom
 
     cfg = PhantomConfig(height_px=PHANTOM_PX, width_px=PHANTOM_PX)
     images = np.empty((len(seeds), size, size), np.float32)
@@ -598,7 +598,7 @@ def phantom_anatomy_errors(
     segmenter). Returns ``{method: {"right_lung" | "left_lung" | "heart": Dices (n,),
     "ctr_error": (n,) signed CTR minus true CTR (nan where none), "confidence": (n,)}}``.
     """
-    from core.synth.phantom import PhantomConfig, generate_phantom
+    from core.data.synth.phantom import PhantomConfig, generate_phantom
 
     cfg = PhantomConfig(height_px=size_px, width_px=size_px)
     out: dict[str, dict[str, list[float]]] = {}

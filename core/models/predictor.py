@@ -1,4 +1,4 @@
-"""The ``Predictor`` interface every model and baseline implements, and its registry.
+"""The ``Predictor`` interface every model and baseline implements.
 
 A predictor takes a :class:`PredictionRequest` (which image, how many scanpath samples, a seed)
 and returns a :class:`Prediction` in house units: normalised coordinates of the *original*
@@ -13,63 +13,50 @@ image, seconds. What a predictor can produce is declared in ``capabilities``:
 ``sentences``   ``Prediction.sentences``: ``[ReportSentence]``
 ==============  ===========================================================================
 
-Registry (timm style)::
-
-    @register_predictor("centre-bias")
-    class CentreBias(Predictor): ...
-
-    predictor = create_predictor("centre-bias", n_fixations=20)   # overrides -> its config
-    list_predictors()                                            # ['abcdef', 'centre', ...]
-
-Registered names come from the modules in :data:`PREDICTOR_MODULES`, imported on first use; a
-learned model registers itself the same way and is listed there.
+The registry that names and builds predictors is :mod:`core.models.registry`.
 
 Determinism: the same request (same seed) gives the same scanpaths, maps and scores. Every
-predictor must honour this (``tests/test_predictor.py`` checks every registered one).
+predictor must honour this (``tests/test_models.py`` checks every registered one).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import importlib
+import json
 import logging
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.data.case import ImageRef
-from core.errors import GazeScopeError, InputFileError
+from core.errors import InputFileError
 from core.gaze.scanpath import Scanpath
+from core.jsonsafe import json_safe
 from core.report.sentence import ReportSentence
 from core.vocabulary import FINDING_IDS
 
 if TYPE_CHECKING:
+    from core.anatomy.types import Anatomy
     from core.io.radiograph import Radiograph
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "CAPABILITIES",
-    "PREDICTOR_MODULES",
     "Prediction",
     "PredictionRequest",
     "Predictor",
-    "create_predictor",
-    "list_predictors",
-    "register_predictor",
 ]
 
 CAPABILITIES: frozenset[str] = frozenset(
     {"scanpath", "saliency", "attention", "findings", "sentences"}
 )
-# modules whose import registers predictors; a learned model adds its module here
-PREDICTOR_MODULES: tuple[str, ...] = ("core.train.baselines",)
 _SUM_TOLERANCE = 1e-6
 
 
@@ -91,6 +78,9 @@ class PredictionRequest:
     # default. The evaluation runner passes the image's median human scanpath length.
     n_fixations: int | None = None
     saliency_shape: tuple[int, int] | None = None  # (gh, gw) grid the caller wants the map on
+    # the image's anatomy when the caller already located it (the pipeline does), so models that
+    # use anatomy need not locate it again; None: locate it yourself if you need it
+    anatomy: Anatomy | None = field(default=None, repr=False, compare=False)
     _radiograph: Radiograph | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -198,6 +188,11 @@ class Predictor(ABC):
     version: str = ""
     needs_image: bool = False  # True: reads request.radiograph (pixels); False: never decodes
     capabilities: frozenset[str] = frozenset()
+    # one line saying what the predictor learned from ("none: ..." for baselines); a learned
+    # model's checkpoint says it instead (meta["training_data"])
+    training_data: str = ""
+    # a learned model keeps load_pretrained's meta here (config.json fields + weights_sha256)
+    meta: Mapping[str, Any] = MappingProxyType({})
 
     @abstractmethod
     def predict(self, request: PredictionRequest) -> Prediction:
@@ -211,6 +206,18 @@ class Predictor(ABC):
         prediction.version = prediction.version or self.version
         return prediction
 
+    def model_info(self) -> dict[str, Any]:
+        """Name, version, weights hash and training data, for result records and model lists."""
+        data = self.meta.get("training_data") or self.training_data
+        if not isinstance(data, str):
+            data = json.dumps(json_safe(data), sort_keys=True)
+        return {
+            "name": self.name,
+            "version": self.version,
+            "weights_sha256": self.meta.get("weights_sha256"),
+            "training_data": data,
+        }
+
     def describe(self) -> str:
         """One line for protocol printouts: name, version, capabilities, config."""
         config = getattr(self, "config", None)
@@ -219,51 +226,3 @@ class Predictor(ABC):
             conf = ", ".join(f"{f.name}={getattr(config, f.name)!r}" for f in fields(config))
         caps = ", ".join(sorted(self.capabilities))
         return f"{self.name} {self.version} [{caps}]" + (f" ({conf})" if conf else "")
-
-
-# --------------------------------------------------------------------------------------------
-# Registry
-
-P = TypeVar("P", bound=Callable[..., Predictor])
-_REGISTRY: dict[str, Callable[..., Predictor]] = {}
-
-
-def register_predictor(name: str) -> Callable[[P], P]:
-    """Register a predictor class (or factory) under ``name``; ``create_predictor`` builds it."""
-
-    def deco(factory: P) -> P:
-        if name in _REGISTRY and _REGISTRY[name] is not factory:
-            raise ValueError(f"predictor {name!r} registered twice")
-        _REGISTRY[name] = factory
-        return factory
-
-    return deco
-
-
-def _load_modules() -> None:
-    for module in PREDICTOR_MODULES:
-        importlib.import_module(module)
-
-
-def list_predictors(pattern: str | None = None) -> list[str]:
-    """Sorted registered names, optionally filtered by a glob ``pattern``."""
-    _load_modules()
-    names = sorted(_REGISTRY)
-    return [n for n in names if pattern is None or fnmatch.fnmatch(n, pattern)]
-
-
-def create_predictor(name: str, **overrides: Any) -> Predictor:
-    """Build the predictor registered as ``name``; ``overrides`` go to its constructor/config.
-
-    An unknown name or override raises ``GazeScopeError`` (a ``ValueError``) listing what is
-    known, so the CLI can show it in one line.
-    """
-    _load_modules()
-    if name not in _REGISTRY:
-        raise GazeScopeError(f"unknown predictor {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    try:
-        return _REGISTRY[name](**overrides)
-    except TypeError as err:
-        raise GazeScopeError(
-            f"predictor {name!r}: bad option(s) {sorted(overrides)}: {err}"
-        ) from None

@@ -70,7 +70,7 @@ def learned_masks(
     heart &= ~(right | left)
     certainty = tuple(
         float(probabilities[k][m].mean()) if m.any() else 0.0
-        for k, m in zip((1, 2, 3), (right, left, heart))
+        for k, m in zip((1, 2, 3), (right, left, heart), strict=True)
     )
     return right, left, heart, certainty  # type: ignore[return-value]
 
@@ -97,7 +97,7 @@ def agreement(
     ``CONFIDENCE_THRESHOLD`` (a method that already says it failed is expected to disagree).
     """
     names = ("right_lung", "left_lung", "heart")
-    dice = {n: mask_dice(c, m) for n, c, m in zip(names, classical, learned)}
+    dice = {n: mask_dice(c, m) for n, c, m in zip(names, classical, learned, strict=True)}
     if min(confidences) < CONFIDENCE_THRESHOLD:
         return Agreement(dice, 1.0, None)
     lung = min(dice["right_lung"], dice["left_lung"])

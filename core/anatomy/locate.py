@@ -17,9 +17,9 @@ from core.anatomy.atlas import atlas_from_masks
 from core.anatomy.fuse import agreement, fuse_probabilities, learned_masks, one_hot
 from core.anatomy.quality import CONFIDENCE_THRESHOLD, assess, assess_learned
 from core.anatomy.segment import (
-    normalise,
     complete_short_lung,
     lung_candidates,
+    normalise,
     segment,
     working_grid,
 )

@@ -70,7 +70,9 @@ def _locate_learned(ctx: BenchContext) -> list[BenchResult]:
                 f"slowest image {max(medians):.1f} ms; network included; torch 1 thread"
             )
             out.append(
-                BenchResult(f"anatomy.locate {method} 512 px", float(np.median(medians)), "ms", detail)
+                BenchResult(
+                    f"anatomy.locate {method} 512 px", float(np.median(medians)), "ms", detail
+                )
             )
         return out
     finally:

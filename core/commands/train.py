@@ -31,12 +31,12 @@ def _register_segmenter(models: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--phantoms", type=int, default=800, help="training phantoms (default 800)")
     p.add_argument("--val", type=int, default=64, help="validation phantoms (default 64)")
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--input-size", type=int, default=128, help="network input side (px)")
     p.add_argument(
         "--widths", type=int, nargs="+", default=[8, 16, 32, 64, 128], help="channels per level"
@@ -85,7 +85,9 @@ def run_segmenter(args: argparse.Namespace) -> int:
     result = train_segmenter(cfg, resume=args.resume, card=segmenter_card(cfg, command))
     for row in result.history:
         dice = "  ".join(f"{k[5:]} {v:.4f}" for k, v in row.items() if k.startswith("dice_"))
-        print(f"epoch {row['epoch']:>2}  loss {row['loss']:.4f}  val Dice {dice}  {row['seconds']:.0f} s")
+        print(
+            f"epoch {row['epoch']:>2}  loss {row['loss']:.4f}  val Dice {dice}  {row['seconds']:.0f} s"
+        )
     print(
         f"best epoch {result.best_epoch}: synthetic validation Dice {result.val_dice}; "
         f"{result.n_pseudo} pseudo-labelled real films; {result.seconds / 60:.1f} min; "

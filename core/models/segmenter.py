@@ -89,7 +89,9 @@ class UNet(nn.Module):
         super().__init__()
         self.config = config
         w = config.widths
-        self.down = nn.ModuleList(_block(c_in, c_out) for c_in, c_out in zip((1, *w[:-1]), w))
+        self.down = nn.ModuleList(
+            _block(c_in, c_out) for c_in, c_out in zip((1, *w[:-1]), w, strict=True)
+        )
         self.up = nn.ModuleList(_block(w[i + 1] + w[i], w[i]) for i in reversed(range(len(w) - 1)))
         self.head = nn.Conv2d(w[0], config.n_classes, 1)
 
@@ -102,7 +104,7 @@ class UNet(nn.Module):
                 x = F.max_pool2d(x, 2)
             x = down(x)
             skips.append(x)
-        for up, skip in zip(self.up, reversed(skips[:-1])):
+        for up, skip in zip(self.up, reversed(skips[:-1]), strict=True):
             x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             x = up(torch.cat([x, skip], dim=1))
         logits = self.head(x)  # (B, C, S, S)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -59,13 +60,13 @@ class SegmenterTrainConfig:
     work_dir: Path  # training state and data cache (resumable); not shipped
     n_phantoms: int = 800
     n_val: int = 64
-    epochs: int = 10
+    epochs: int = 4
     batch_size: int = 16
     lr: float = 3e-3
     weight_decay: float = 1e-4
     patience: int = 3  # epochs without a better validation Dice before stopping
     seed: int = 0
-    threads: int = 2
+    threads: int = 1
     pseudo_images: tuple[Path, ...] = ()  # real films pseudo-labelled by the classical method
     pseudo_min_confidence: float = 0.7
     model: SegmenterConfig = field(default_factory=SegmenterConfig)
@@ -120,9 +121,7 @@ def _resize_labels(lab: np.ndarray, size: int) -> np.ndarray:
     return np.where(winners == n, IGNORE, winners).astype(np.uint8)
 
 
-def pseudo_label(
-    right: np.ndarray, left: np.ndarray, heart: np.ndarray, size: int
-) -> np.ndarray:
+def pseudo_label(right: np.ndarray, left: np.ndarray, heart: np.ndarray, size: int) -> np.ndarray:
     """A partial label image from the classical method's masks (grid masks, any shape).
 
     Only what the classical method is reliably right about is labelled: the lung interiors
@@ -321,8 +320,10 @@ def dice_scores(pred: np.ndarray, truth: np.ndarray, n_classes: int = len(LABELS
 def _evaluate(model: UNet, x: torch.Tensor, y: torch.Tensor, batch: int) -> dict[str, float]:
     model.eval()
     preds = torch.cat([model(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
-    scores = np.mean([dice_scores(p.numpy(), t.numpy()) for p, t in zip(preds, y)], axis=0)
-    return {f"dice_{name}": float(v) for name, v in zip(LABELS[1:], scores)}
+    scores = np.mean(
+        [dice_scores(p.numpy(), t.numpy()) for p, t in zip(preds, y, strict=True)], axis=0
+    )
+    return {f"dice_{name}": float(v) for name, v in zip(LABELS[1:], scores, strict=True)}
 
 
 # ---------------------------------------------------------------------------- loop
@@ -365,25 +366,29 @@ def train_segmenter(
     val_seeds = list(range(cfg.seed * 10**6 + 900_000, cfg.seed * 10**6 + 900_000 + cfg.n_val))
 
     def make(seeds):
-        return lambda: dict(zip(("images", "labels"), phantom_examples(seeds, s)))
+        return lambda: dict(zip(("images", "labels"), phantom_examples(seeds, s), strict=True))
 
-    logger.info("phantoms: %d train, %d val (cached in %s)", len(train_seeds), len(val_seeds), cfg.work_dir)
-    train = _cached(cfg.work_dir / f"phantoms_{train_seeds[0]}_{len(train_seeds)}_{s}.npz", make(train_seeds))
-    val = _cached(cfg.work_dir / f"phantoms_{val_seeds[0]}_{len(val_seeds)}_{s}.npz", make(val_seeds))
+    logger.info(
+        "phantoms: %d train, %d val (cached in %s)", len(train_seeds), len(val_seeds), cfg.work_dir
+    )
+    train = _cached(
+        cfg.work_dir / f"phantoms_{train_seeds[0]}_{len(train_seeds)}_{s}.npz", make(train_seeds)
+    )
+    val = _cached(
+        cfg.work_dir / f"phantoms_{val_seeds[0]}_{len(val_seeds)}_{s}.npz", make(val_seeds)
+    )
     images, labels = train["images"], train["labels"]
     used: list[str] = []
     if cfg.pseudo_images:
-        key = abs(hash(tuple(sorted(p.name for p in cfg.pseudo_images)))) % 10**8
+        names = "\n".join(sorted(p.name for p in cfg.pseudo_images))
+        key = zlib.crc32(names.encode())
+
+        def make_pseudo() -> dict[str, np.ndarray]:
+            imgs, labs, names = _pseudo_examples(cfg.pseudo_images, s, cfg.pseudo_min_confidence)
+            return {"images": imgs, "labels": labs, "names": np.array(names, dtype=str)}
+
         pseudo = _cached(
-            cfg.work_dir / f"pseudo_{key}_{cfg.pseudo_min_confidence}_{s}.npz",
-            lambda: dict(
-                zip(
-                    ("images", "labels", "names"),
-                    (
-                        lambda a, b, c: (a, b, np.array(c, dtype=str))
-                    )(*_pseudo_examples(cfg.pseudo_images, s, cfg.pseudo_min_confidence)),
-                )
-            ),
+            cfg.work_dir / f"pseudo_{key}_{cfg.pseudo_min_confidence}_{s}.npz", make_pseudo
         )
         used = [str(n) for n in pseudo["names"]]
         images = np.concatenate([images, pseudo["images"]])
@@ -488,8 +493,8 @@ def _save(cfg, model, history, used, card, start, save_pretrained) -> None:
             "randomisation": "core.train.segmenter.augment, redrawn every epoch",
         },
         "pseudo_labelled_real": {
-            "method": "classical locate, confidence >= %.2f; lungs only, heart/mediastinum "
-            "and lung borders ignored" % cfg.pseudo_min_confidence,
+            "method": f"classical locate, confidence >= {cfg.pseudo_min_confidence:.2f}; lung "
+            "interiors and far background only (heart, mediastinum, bases, borders ignored)",
             "images": used,
         },
     }
@@ -520,9 +525,7 @@ def _default_card(cfg: SegmenterTrainConfig, result: TrainResult) -> str:
     )
 
 
-def segmenter_card(
-    cfg: SegmenterTrainConfig, command: str
-) -> Callable[[TrainResult, dict], str]:
+def segmenter_card(cfg: SegmenterTrainConfig, command: str) -> Callable[[TrainResult, dict], str]:
     """The model-card writer for a run started by ``command`` (the exact retrain command)."""
 
     def card(result: TrainResult, training_data: dict) -> str:
@@ -610,7 +613,9 @@ def phantom_anatomy_errors(
         for method, anatomy in locate_methods(p.image).items():
             pred = anatomy.label_image(*p.image.shape)
             row = out.setdefault(method, {})
-            for name, d in zip(("right_lung", "left_lung", "heart"), dice_scores(pred, truth)):
+            for name, d in zip(
+                ("right_lung", "left_lung", "heart"), dice_scores(pred, truth), strict=True
+            ):
                 row.setdefault(name, []).append(float(d))
             ctr = anatomy.measurements.get("cardiothoracic_ratio")
             row.setdefault("ctr_error", []).append(

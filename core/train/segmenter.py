@@ -534,9 +534,9 @@ def segmenter_card(cfg: SegmenterTrainConfig, command: str) -> Callable[[TrainRe
             f"{result.n_pseudo} real NIH ChestX-ray14 films of the *tuning* half of the "
             "development sample (`core.anatomy.evaluate.nih_split`, seed "
             "`NIH_SPLIT_SEED`), pseudo-labelled by the classical method where it was confident "
-            f"(>= {cfg.pseudo_min_confidence}): lungs and outside-thorax background only; the "
-            "heart, mediastinum and a band around each lung border carry no loss. The held-out "
-            "half was never used."
+            f"(>= {cfg.pseudo_min_confidence}): lung interiors and background far from the "
+            "thorax only; the heart, mediastinum, lung bases and a band around each lung border "
+            "carry no loss. The held-out half was never used."
             if result.n_pseudo
             else "none (phantoms only)"
         )
@@ -577,7 +577,8 @@ min wall time on this machine.
   bright); the film is squashed to a square, so very non-square images lose detail.
 - Output: softmax over background / right lung / left lung / heart; `core.anatomy` turns it
   into masks, checks plausibility and lowers the confidence with reasons when it is unsure.
-- Trained on synthetic anatomy: it has never seen a real mask. Lung fields follow the
+- Trained on synthetic anatomy and on the classical method's own real-film outlines: it has
+  never seen a human-drawn mask. Lung fields follow the
   phantom convention (the anatomical field, including opaque lung), not the aerated field.
 - Not for lateral views, children, or any clinical decision.
 """

@@ -97,7 +97,7 @@ def test_to_dict_has_the_documented_schema_and_is_strict_json(result, radiograph
     )
     assert d["findings"] == [] and d["attention"] == {} and d["sentences"] == []
     assert [(m["role"], m["name"]) for m in d["models"]] == [
-        ("anatomy", "gazescope-anatomy"),
+        ("anatomy", "core.anatomy.locate"),
         ("scanpath", "abcdef"),  # no trained scanpath model: the baseline
     ]
     assert all(

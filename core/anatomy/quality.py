@@ -185,7 +185,7 @@ def assess(seg: Segmentation) -> Quality:
 
 
 # a learned structure is trusted when the network's mean probability over its mask reaches the
-# "good" end. Set on the tuning half of the NIH sample only (core.anatomy.evaluate.nih_split):
+# "good" end. Set on the tuning half of the NIH sample only (core.eval.anatomy.nih_split):
 # there the 1st percentiles are 0.82 (right lung), 0.84 (left) and 0.78 (heart), so the ramp
 # sits below nearly all of them, as the classical ramps do.
 LEARNED_CERTAINTY_RAMP = (0.72, 0.82)

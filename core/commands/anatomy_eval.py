@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--split",
         choices=("all", "tune", "held_out"),
         default="all",
-        help="patient-level half of the sample (core.anatomy.evaluate.nih_split)",
+        help="patient-level half of the sample (core.eval.anatomy.nih_split)",
     )
     p.add_argument(
         "--review-seed",
@@ -74,7 +74,7 @@ def report(args: argparse.Namespace, load) -> int:
     from PIL import Image
 
     from core.anatomy import render_overlay
-    from core.anatomy.evaluate import VISUAL_REVIEWS, evaluate_nih, orientation_pass_rates
+    from core.eval.anatomy import VISUAL_REVIEWS, evaluate_nih, orientation_pass_rates
 
     overlays: dict[str, np.ndarray] = {}
     if args.out:
@@ -194,7 +194,7 @@ def report_methods(args: argparse.Namespace, load) -> int:
     import numpy as np
 
     from core.anatomy import locate_all
-    from core.anatomy.evaluate import blind_review_key, evaluate_nih
+    from core.eval.anatomy import blind_review_key, evaluate_nih
     from core.models.segmenter import load_segmenter
 
     segmenter = load_segmenter(args.checkpoint)

@@ -56,7 +56,7 @@ def run_segmenter(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
-    from core.anatomy.evaluate import nih_split
+    from core.eval.anatomy import nih_split
     from core.models.segmenter import SegmenterConfig
     from core.train.segmenter import SegmenterTrainConfig, segmenter_card, train_segmenter
 

@@ -93,7 +93,7 @@ class TrainResult:
 
 def phantom_examples(seeds: Sequence[int], size: int) -> tuple[np.ndarray, np.ndarray]:
     """Images (N, size, size) float32 in [0, 1] and labels (N, size, size) uint8 from phantoms."""
-    from core.data.synth.phantom import PhantomConfig, generate_phantom
+    from core.synth.phantom import PhantomConfig, generate_phantom
 
     cfg = PhantomConfig(height_px=PHANTOM_PX, width_px=PHANTOM_PX)
     images = np.empty((len(seeds), size, size), np.float32)
@@ -532,7 +532,7 @@ def segmenter_card(cfg: SegmenterTrainConfig, command: str) -> Callable[[TrainRe
         dice = ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in result.val_dice.items())
         pseudo = (
             f"{result.n_pseudo} real NIH ChestX-ray14 films of the *tuning* half of the "
-            "development sample (`core.anatomy.evaluate.nih_split`, seed "
+            "development sample (`core.eval.anatomy.nih_split`, seed "
             "`NIH_SPLIT_SEED`), pseudo-labelled by the classical method where it was confident "
             f"(>= {cfg.pseudo_min_confidence}): lung interiors and background far from the "
             "thorax only; the heart, mediastinum, lung bases and a band around each lung border "
@@ -602,7 +602,7 @@ def phantom_anatomy_errors(
     segmenter). Returns ``{method: {"right_lung" | "left_lung" | "heart": Dices (n,),
     "ctr_error": (n,) signed CTR minus true CTR (nan where none), "confidence": (n,)}}``.
     """
-    from core.data.synth.phantom import PhantomConfig, generate_phantom
+    from core.synth.phantom import PhantomConfig, generate_phantom
 
     cfg = PhantomConfig(height_px=size_px, width_px=size_px)
     out: dict[str, dict[str, list[float]]] = {}

@@ -48,7 +48,7 @@ def test_unet_shapes_loss_and_ignore_label():
 
 def test_config_refuses_an_input_the_levels_cannot_halve():
     with pytest.raises(ValueError, match="divisible"):
-        SegmenterConfig(input_size=36, widths=(4, 8, 16))
+        SegmenterConfig(input_size=34, widths=(4, 8, 16))
 
 
 def test_preprocess_squashes_and_scales_by_percentiles():

@@ -182,17 +182,17 @@ class Segmenter(Predictor):
         if device != "cpu":
             raise ValueError(f"the segmenter runs on the CPU only, got device={device!r}")
         if checkpoint is None:
-            self.module = UNet(SegmenterConfig(**config))  # type: ignore[arg-type]
+            self.model = UNet(SegmenterConfig(**config))  # type: ignore[arg-type]
             self.meta = {}
         else:
             from core.models.checkpoint import load_pretrained
 
             if config:
                 raise ValueError(f"config overrides {sorted(config)} need checkpoint=None")
-            self.module, _, meta = load_pretrained(Path(checkpoint), UNet, SegmenterConfig)
+            self.model, _, meta = load_pretrained(Path(checkpoint), UNet, SegmenterConfig)
             self.meta = meta
-        self.module.eval()
-        self.config = self.module.config
+        self.model.eval()
+        self.config = self.model.config
         self.method = method
 
     @property
@@ -205,7 +205,7 @@ class Segmenter(Predictor):
         image = x.image if isinstance(x, Radiograph) else np.asarray(x, dtype=np.float32)
         if image.ndim != 2:
             raise ValueError(f"the segmenter expects a 2-D grey image, got shape {image.shape}")
-        probs = predict_probabilities(self.module, image, working_grid(*image.shape))
+        probs = predict_probabilities(self.model, image, working_grid(*image.shape))
         return LearnedSegmentation(probs, self.model_id)
 
     def locate(self, x: Radiograph | np.ndarray, *, method: str | None = None) -> Anatomy:

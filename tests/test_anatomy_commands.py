@@ -100,7 +100,8 @@ def test_anatomy_command_writes_masks_at_the_image_size(png_loader, nih_dir, tmp
         out = tmp_path / f"{method}.png"
         assert main(["anatomy", str(src), "--method", method, "--masks", str(out)]) == 0
         text = capsys.readouterr().out
-        assert f"method: {method}" in text and "label image written" in text
+        shown = {"classical": "method: gazescope-anatomy classical", "learned": "method: learned: "}
+        assert shown.get(method, "method: fused: ") in text and "label image written" in text
         labels = np.asarray(Image.open(out))
         assert labels.shape == (512, 512) and labels.dtype == np.uint8
         assert set(np.unique(labels)) <= {0, 1, 2, 3}

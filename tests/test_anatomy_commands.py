@@ -85,4 +85,55 @@ def test_anatomy_eval_prints_the_figures(png_loader, nih_dir, tmp_path, capsys):
 
 def test_anatomy_benchmark_runs():
     results = run_benchmarks(BenchContext(quick=True, repeat=1), "anatomy*")
-    assert len(results) == 1 and results[0].unit == "ms" and results[0].value > 0
+    names = [r.name for r in results]
+    assert names == [
+        "anatomy.locate 512 px",
+        "anatomy.locate learned 512 px",
+        "anatomy.locate fused 512 px",
+    ]
+    assert all(r.unit == "ms" and r.value > 0 for r in results)
+
+
+def test_anatomy_command_writes_masks_at_the_image_size(png_loader, nih_dir, tmp_path, capsys):
+    src = nih_dir / "images" / "00000129_000.png"
+    for method in ("classical", "learned", "fused"):
+        out = tmp_path / f"{method}.png"
+        assert main(["anatomy", str(src), "--method", method, "--masks", str(out)]) == 0
+        text = capsys.readouterr().out
+        shown = {"classical": "method: gazescope-anatomy classical", "learned": "method: learned: "}
+        assert shown.get(method, "method: fused: ") in text and "label image written" in text
+        labels = np.asarray(Image.open(out))
+        assert labels.shape == (512, 512) and labels.dtype == np.uint8
+        assert set(np.unique(labels)) <= {0, 1, 2, 3}
+        right, left = np.nonzero(labels == 1)[1], np.nonzero(labels == 2)[1]
+        assert right.mean() < 256 < left.mean()  # the patient's right on the image's left
+
+
+@pytest.mark.slow
+def test_anatomy_eval_compares_the_methods_and_scores_a_blind_review(
+    png_loader, nih_dir, tmp_path, capsys
+):
+    sample = tmp_path / "nih"
+    (sample / "images").mkdir(parents=True)
+    with open(nih_dir / "labels.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh)][:6]
+    with open(sample / "labels.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    for r in rows:
+        shutil.copy(nih_dir / "images" / r["image"], sample / "images" / r["image"])
+    verdicts = tmp_path / "verdicts.csv"
+    verdicts.write_text("tile,verdict,note\n0,fail,\n1,ok,\n2,ok,\n3,ok,\n")
+    out = tmp_path / "sheets"
+    args = ["anatomy-eval", "--nih", str(sample), "--method", "all", "--out", str(out)]
+    args += ["--review-seed", "3", "--review-n", "2", "--verdicts", str(verdicts)]
+    assert main([*args, "--phantoms", "1"]) == 0
+    text = capsys.readouterr().out
+    for method in ("classical", "learned", "fused"):
+        assert f"  {method:<9} all " in text
+    assert "Dice against the classical masks" in text
+    assert "blind visual review (verdicts.csv, 2 images" in text
+    assert "failed 1/2 = 50.0%" in text and "failed 0/2 = 0.0%" in text
+    assert "synthetic phantoms (n = 1" in text
+    assert (out / "blind_3_sheet_0.png").is_file()

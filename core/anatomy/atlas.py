@@ -10,6 +10,7 @@ its confidence is scaled down by ``DERIVED_CONFIDENCE``.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -167,6 +168,7 @@ def atlas_from_masks(
     side_confidence: tuple[float, float] | None = None,
     reasons: tuple[str, ...] = (),
     method: str = "atlas_from_masks",
+    heart_confidence: float | None = None,
 ) -> Anatomy:
     """Build every region of ``REGION_IDS`` (plus ``right_lung``, ``left_lung``) and the
     measurements from three boolean masks on one grid spanning the whole image.
@@ -175,7 +177,9 @@ def atlas_from_masks(
     air) bounds the soft-tissue region; without it the whole image counts as body.
     ``image_shape`` is the original ``(H, W)`` in pixels and ``spacing_mm`` its ``(row, column)``
     pixel spacing: with both, areas are in cm2 and widths in mm, otherwise areas are fractions
-    of the image and widths fractions of its width. Raises ``ValueError`` when the masks
+    of the image and widths fractions of its width. ``heart_confidence`` (default: 0.9 times
+    the weaker lung's) is the cardiac silhouette's; each measurement's confidence is that of
+    the masks it is measured on (the CTR: the heart and both lungs). Raises ``ValueError`` when the masks
     disagree in shape or a lung is empty.
     """
     right = np.asarray(right_lung, dtype=bool)
@@ -230,7 +234,8 @@ def atlas_from_masks(
     med_rows = (rows >= top) & (rows <= max(heart_rows[1], top))
     mediastinum = between & med_rows & ~heart & ~lungs
     regions["mediastinum"] = _region("mediastinum", mediastinum, derived)
-    regions["cardiac_silhouette"] = _region("cardiac_silhouette", heart, 0.9 * min(conf_r, conf_l))
+    conf_heart = 0.9 * min(conf_r, conf_l) if heart_confidence is None else heart_confidence
+    regions["cardiac_silhouette"] = _region("cardiac_silhouette", heart, conf_heart)
 
     # hila: ellipses on each lung's medial border 42 % down the lung
     for name, lung, med, sign in (("right", right, r_med, -1), ("left", left, l_med, 1)):
@@ -321,6 +326,17 @@ def atlas_from_masks(
     measurements = _measurements(
         right, left, heart, r_lat, l_lat, r_med, l_med, extents, cps, pixel_mm, spacing_mm
     )
+    side_conf = {"right": conf_r, "left": conf_l}
+    for mid, m in measurements.items():
+        if mid == "cardiothoracic_ratio":
+            c = min(conf_r, conf_l, conf_heart)
+        elif mid.startswith(("right_", "left_")):
+            c = side_conf[mid.split("_")[0]]
+        elif mid == "mediastinal_width":
+            c = derived
+        else:
+            c = min(conf_r, conf_l)
+        measurements[mid] = replace(m, confidence=float(np.clip(c, 0.0, 1.0)))
     ordered = {rid: regions[rid] for rid in ("right_lung", "left_lung", *REGION_IDS)}
     return Anatomy(
         grid_shape=(gh, gw),

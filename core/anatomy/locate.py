@@ -1,5 +1,11 @@
 """``locate``: one frontal chest radiograph in, its ``Anatomy`` (regions, measurements,
-confidence with reasons) out."""
+confidence with reasons) out, by the classical method, a learned segmentation or both fused.
+
+The learned segmentation is computed by the caller (``core.models.segmenter``, the reading
+pipeline) and passed in as a ``LearnedSegmentation``: this layer never imports the models.
+Whichever masks are used, the region atlas and the measurements are built from them by the
+same ``atlas_from_masks``.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,22 @@ import logging
 import numpy as np
 
 from core.anatomy.atlas import atlas_from_masks
-from core.anatomy.quality import CONFIDENCE_THRESHOLD, assess
-from core.anatomy.segment import complete_short_lung, segment
-from core.anatomy.types import REGION_IDS, Anatomy, Region
+from core.anatomy.fuse import agreement, fuse_probabilities, learned_masks, one_hot
+from core.anatomy.quality import CONFIDENCE_THRESHOLD, assess, assess_learned
+from core.anatomy.segment import (
+    complete_short_lung,
+    lung_candidates,
+    normalise,
+    segment,
+    working_grid,
+)
+from core.anatomy.types import METHODS, REGION_IDS, Anatomy, LearnedSegmentation, Region
+from core.io.geometry import resize_image
 from core.io.radiograph import Radiograph
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["METHOD", "locate"]
+__all__ = ["METHOD", "fuse", "locate", "locate_all"]
 
 METHOD = "gazescope-anatomy classical v1 (local threshold + outline prior + ray DP)"
 _MIN_SIDE_PX = 32
@@ -46,13 +60,13 @@ def _as_image(x: Radiograph | np.ndarray) -> tuple[np.ndarray, tuple[float, floa
     return np.clip(image, 0.0, 1.0), spacing
 
 
-def _empty(shape: tuple[int, int], reasons: tuple[str, ...]) -> Anatomy:
+def _empty(shape: tuple[int, int], reasons: tuple[str, ...], method: str = METHOD) -> Anatomy:
     empty = np.zeros(shape, dtype=bool)
     regions = {
         rid: Region(rid, empty, np.zeros((0, 2)), (0.0, 0.0, 0.0, 0.0), 0.0)
         for rid in ("right_lung", "left_lung", *REGION_IDS)
     }
-    return Anatomy(shape, regions, {}, 0.0, reasons, METHOD)
+    return Anatomy(shape, regions, {}, 0.0, reasons, method)
 
 
 def _orientation_hint(image: np.ndarray, features: dict[str, float]) -> str | None:
@@ -89,19 +103,64 @@ def _orientation_hint(image: np.ndarray, features: dict[str, float]) -> str | No
     return best
 
 
-def locate(x: Radiograph | np.ndarray, *, explain_failures: bool = True) -> Anatomy:
+def locate(
+    x: Radiograph | np.ndarray,
+    *,
+    method: str = "classical",
+    learned: LearnedSegmentation | None = None,
+    explain_failures: bool = True,
+) -> Anatomy:
     """Find the lungs, heart and every atlas region on a frontal chest radiograph.
 
     ``x`` is a ``Radiograph`` (its ``spacing_mm`` gives areas in cm2 and widths in mm) or a 2-D
-    float array in [0, 1] with bone bright. The result's ``confidence`` is below
-    ``CONFIDENCE_THRESHOLD`` (0.5) when the image does not look like a frontal chest radiograph
-    we understood (lateral view, inverted, rotated, not a chest, no plausible lungs), with
-    ``reasons`` in words; with ``explain_failures`` a failing image is also tried inverted and
-    rotated, to say so when that is the problem (up to four more segmentations on a coarse
-    grid, for failures only, and only those that the failed checks point to).
-    Raises ``ValueError`` for arrays that are not a usable 2-D image.
+    float array in [0, 1] with bone bright. ``method``: ``"classical"`` (no weights),
+    ``"learned"`` (the masks of ``learned``, judged by the shared plausibility checks and the
+    network's certainty) or ``"fused"`` (both, combined pixel by pixel with their confidences
+    as weights; strong disagreement between two confident methods lowers the confidence and
+    says so - ``core.anatomy.fuse``). ``learned`` is required by the last two.
+    The result's ``confidence`` is below ``CONFIDENCE_THRESHOLD`` (0.5) when the image does
+    not look like a frontal chest radiograph we understood (lateral view, inverted, rotated,
+    not a chest, no plausible lungs), with ``reasons`` in words; with ``explain_failures`` a
+    failing classical result is also tried inverted and rotated, to say so when that is the
+    problem (up to four more segmentations on a coarse grid, for failures only).
+    Raises ``ValueError`` for arrays that are not a usable 2-D image and for a method that
+    is unknown or lacks its ``learned`` input.
     """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    if method != "classical" and learned is None:
+        raise ValueError(
+            f"method {method!r} needs the learned segmentation: pass learned=... "
+            "(core.models.segmenter computes it)"
+        )
+    if method == "classical":
+        image, spacing = _as_image(x)
+        return _classical(image, spacing, explain_failures)
+    if method == "learned":
+        image, spacing = _as_image(x)
+        probabilities = _on_grid(learned.probabilities, working_grid(*image.shape))
+        return _learned(image, spacing, probabilities, learned.model)[0]
+    return locate_all(x, learned, explain_failures=explain_failures)["fused"]
+
+
+def locate_all(
+    x: Radiograph | np.ndarray, learned: LearnedSegmentation, *, explain_failures: bool = True
+) -> dict[str, Anatomy]:
+    """``{"classical", "learned", "fused"}`` -> ``Anatomy``, each method computed once (what
+    ``locate(x, method=m, learned=learned)`` returns for each ``m``), for comparisons."""
     image, spacing = _as_image(x)
+    probabilities = _on_grid(learned.probabilities, working_grid(*image.shape))
+    anatomy, body = _learned(image, spacing, probabilities, learned.model)
+    classical = _classical(image, spacing, explain_failures)
+    fused = fuse(
+        classical, anatomy, probabilities, body=body, image_shape=image.shape, spacing_mm=spacing
+    )
+    return {"classical": classical, "learned": anatomy, "fused": fused}
+
+
+def _classical(
+    image: np.ndarray, spacing: tuple[float, float] | None, explain_failures: bool
+) -> Anatomy:
     seg = segment(image)
     quality = assess(seg)
     reasons = list(quality.reasons)
@@ -135,4 +194,109 @@ def locate(x: Radiograph | np.ndarray, *, explain_failures: bool = True) -> Anat
         side_confidence=side_confidence,
         reasons=tuple(reasons),
         method=METHOD,
+    )
+
+
+def _on_grid(probabilities: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """The learned probabilities on the working grid (resized and renormalised if needed)."""
+    p = np.asarray(probabilities, dtype=np.float32)
+    if p.shape[1:] == grid:
+        return p
+    out = np.stack([resize_image(c, *grid, order=1) for c in p]).clip(0.0, None)
+    return out / np.maximum(out.sum(axis=0, keepdims=True), 1e-6)
+
+
+def _learned(
+    image: np.ndarray,
+    spacing: tuple[float, float] | None,
+    probabilities: np.ndarray,
+    model: str,
+) -> tuple[Anatomy, np.ndarray]:
+    """The learned masks judged and turned into an atlas; also the body mask (not outside air)."""
+    g = normalise(image, probabilities.shape[1:])
+    smooth, _, body = lung_candidates(g)
+    right, left, heart, certainty = learned_masks(probabilities)
+    method = f"learned: {model}"
+    if not right.any() or not left.any():
+        return _empty(g.shape, ("the segmenter found no lung fields",), method), body
+    quality = assess_learned(g, smooth, body, right, left, heart, certainty)
+    anatomy = atlas_from_masks(
+        right,
+        left,
+        heart,
+        body=body,
+        image_shape=image.shape,
+        spacing_mm=spacing,
+        confidence=quality.confidence,
+        side_confidence=quality.side_confidence,
+        heart_confidence=quality.confidence * certainty[2],
+        reasons=quality.reasons,
+        method=method,
+    )
+    return anatomy, body
+
+
+def _masks(anatomy: Anatomy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r = anatomy.regions
+    return r["right_lung"].mask, r["left_lung"].mask, r["cardiac_silhouette"].mask
+
+
+def fuse(
+    classical: Anatomy,
+    learned: Anatomy,
+    probabilities: np.ndarray | None = None,
+    *,
+    body: np.ndarray | None = None,
+    image_shape: tuple[int, int] | None = None,
+    spacing_mm: tuple[float, float] | None = None,
+) -> Anatomy:
+    """One anatomy from a classical and a learned one on the same grid.
+
+    Pixel by pixel, the confidence-weighted average of the classical masks and the learned
+    ``probabilities`` (the learned masks when not given) decides; the confidence is the
+    confidence-weighted mean of the two, lowered when both are confident but disagree strongly
+    (``core.anatomy.fuse.agreement``), and the reasons of both methods are kept, prefixed.
+    """
+    if classical.grid_shape != learned.grid_shape:
+        raise ValueError(
+            f"cannot fuse anatomies on different grids: {classical.grid_shape} vs "
+            f"{learned.grid_shape}"
+        )
+    c_c, c_l = classical.confidence, learned.confidence
+    masks_c, masks_l = _masks(classical), _masks(learned)
+    if probabilities is None:
+        probabilities = one_hot(masks_l)
+    fused = fuse_probabilities(masks_c, probabilities, (c_c, c_l))
+    right, left, heart, _ = learned_masks(fused)
+    agree = agreement(masks_c, masks_l, (c_c, c_l))
+    reasons = [agree.reason] if agree.reason else []
+    reasons += [f"classical: {r}" for r in classical.reasons]
+    reasons += [f"learned: {r}" for r in learned.reasons]
+    method = f"fused: {METHOD} + {learned.method}"
+    if not right.any() or not left.any():
+        return _empty(classical.grid_shape, tuple(reasons) or ("no lung fields found",), method)
+
+    def mix(a: float, b: float) -> float:
+        return (c_c * a + c_l * b) / max(c_c + c_l, 1e-6)
+
+    regions_c, regions_l = classical.regions, learned.regions
+    side = tuple(
+        mix(regions_c[k].confidence, regions_l[k].confidence) * agree.factor
+        for k in ("right_lung", "left_lung")
+    )
+    heart_conf = mix(
+        regions_c["cardiac_silhouette"].confidence, regions_l["cardiac_silhouette"].confidence
+    )
+    return atlas_from_masks(
+        right,
+        left,
+        heart,
+        body=body,
+        image_shape=image_shape,
+        spacing_mm=spacing_mm,
+        confidence=mix(c_c, c_l) * agree.factor,
+        side_confidence=side,
+        heart_confidence=heart_conf * agree.factor,
+        reasons=tuple(reasons),
+        method=method,
     )

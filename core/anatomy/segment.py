@@ -53,6 +53,7 @@ __all__ = [
     "Segmentation",
     "complete_short_lung",
     "lung_candidates",
+    "normalise",
     "segment",
     "working_grid",
 ]
@@ -122,7 +123,8 @@ def working_grid(height: int, width: int, long_side: int = GRID_LONG_SIDE) -> tu
     return max(8, round(height * scale)), max(8, round(width * scale))
 
 
-def _normalise(image: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+def normalise(image: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """The image on the working grid, scaled so its 1st/99th percentiles become 0/1."""
     g = resize_image(np.asarray(image, dtype=np.float32), *grid, order=1)
     lo, hi = np.percentile(g, [1.0, 99.0])
     return np.clip((g - lo) / max(hi - lo, 1e-6), 0.0, 1.0).astype(np.float32)
@@ -382,7 +384,7 @@ def segment(image: np.ndarray, long_side: int = GRID_LONG_SIDE) -> Segmentation:
     empty or wrong on a non-chest image): judge them with ``core.anatomy.quality``.
     """
     grid = working_grid(*image.shape, long_side=long_side)
-    g = _normalise(image, grid)
+    g = normalise(image, grid)
     smooth, cand, body = lung_candidates(g)
     plain = ndi.gaussian_filter(g, 1.0 * grid[0] / 256)
     p_right, p_left = _fit_outlines(cand, body)

@@ -14,7 +14,19 @@ import numpy as np
 
 from core.vocabulary import REGION_IDS
 
-__all__ = ["REGION_IDS", "Anatomy", "Measurement", "Region"]
+__all__ = [
+    "MASK_LABELS",
+    "METHODS",
+    "REGION_IDS",
+    "Anatomy",
+    "LearnedSegmentation",
+    "Measurement",
+    "Region",
+]
+
+METHODS: tuple[str, ...] = ("classical", "learned", "fused")
+# values of a label image (``Anatomy.label_image``) and the classes of a learned segmentation
+MASK_LABELS: tuple[str, ...] = ("background", "right_lung", "left_lung", "heart")
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,7 @@ class Measurement:
     lines: tuple[tuple[tuple[float, float], tuple[float, float]], ...] = ()
     points: tuple[tuple[float, float], ...] = ()
     note: str = ""  # e.g. "PA normal < 0.50; AP magnifies the heart"
+    confidence: float = 1.0  # [0, 1]: how far the masks it is measured on can be trusted
 
 
 @dataclass(frozen=True)
@@ -62,3 +75,36 @@ class Anatomy:
             return []
         i, j = int(y * gh), int(x * gw)
         return [rid for rid, r in self.regions.items() if r.mask[i, j]]
+
+    def label_image(self, height: int, width: int) -> np.ndarray:
+        """(height, width) uint8 label image of the lungs and heart at the image's own size:
+        values index ``MASK_LABELS`` (0 background, 1 right lung, 2 left lung, 3 heart);
+        the patient's right lung is on the image's left. Nearest-neighbour from the grid."""
+        gh, gw = self.grid_shape
+        grid = np.zeros((gh, gw), np.uint8)
+        for k, rid in ((3, "cardiac_silhouette"), (1, "right_lung"), (2, "left_lung")):
+            region = self.regions.get(rid)
+            if region is not None:
+                grid[region.mask] = k
+        rows = np.minimum((np.arange(height) + 0.5) * gh / height, gh - 1).astype(int)
+        cols = np.minimum((np.arange(width) + 0.5) * gw / width, gw - 1).astype(int)
+        return grid[rows[:, None], cols[None, :]]
+
+
+@dataclass(frozen=True)
+class LearnedSegmentation:
+    """A learned segmenter's answer for one image, handed to ``locate`` by its caller.
+
+    The anatomy layer never runs a network itself (``core.models`` sits above it): the
+    segmenter adapter or the reading pipeline computes this and passes it in.
+    """
+
+    probabilities: np.ndarray  # (4, gh, gw) float32 softmax over MASK_LABELS, whole image
+    model: str  # name and version, e.g. "segmenter-unet-small (sha256 1a2b3c4d)"
+
+    def __post_init__(self) -> None:
+        p = self.probabilities
+        if p.ndim != 3 or p.shape[0] != len(MASK_LABELS):
+            raise ValueError(
+                f"learned probabilities must be ({len(MASK_LABELS)}, gh, gw), got {p.shape}"
+            )

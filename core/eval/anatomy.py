@@ -4,7 +4,13 @@ What can be measured without lung masks: how often the method declines (confiden
 threshold), whether the cardiothoracic ratio separates the Cardiomegaly images from the
 No Finding ones (ROC AUC, bootstrap CI), how well the cardiac-silhouette box overlaps NIH's
 Cardiomegaly boxes, and whether the costophrenic angle separates Effusion from No Finding.
-Segmentation quality itself is judged by eye on overlays (``VISUAL_REVIEW``).
+Segmentation quality itself is judged by eye on overlays (``VISUAL_REVIEWS``, and the blind
+two-method review of ``blind_review_key``).
+
+The sample is split by patient (``nih_split``): the *tuning* half may be looked at while
+setting thresholds and may feed pseudo-labels to the learned segmenter; the *held-out* half
+is only evaluated. (The classical method and its quality ramps were tuned on all 322 images
+before this split existed, so its held-out figures are still optimistic.)
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.anatomy.locate import locate
+from core.anatomy.fuse import mask_dice
+from core.anatomy.locate import locate, locate_all
 from core.anatomy.quality import CONFIDENCE_THRESHOLD
-from core.anatomy.types import Anatomy
+from core.anatomy.types import Anatomy, LearnedSegmentation
 from core.io.radiograph import Radiograph
 
 # roc_auc: the two-group AUC, re-exported under the name this module always had
@@ -30,13 +37,18 @@ from core.metrics.text import box_iou
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "NIH_SPLIT_SEED",
     "VISUAL_REVIEWS",
     "NihCase",
     "NihEvaluation",
+    "blind_review_key",
     "evaluate_nih",
+    "nih_split",
     "orientation_pass_rates",
     "roc_auc",
 ]
+
+NIH_SPLIT_SEED = 12  # the patient-level tuning / held-out split of the NIH sample
 
 NIH_PNG_SIDE = 512
 
@@ -85,11 +97,15 @@ class NihCase:
     ctr: float | None
     cp_angle_max: float | None
     heart_box_px: tuple[float, float, float, float] | None  # x0, y0, x1, y1 in PNG pixels
+    # learned/fused only: Dice of its lungs and heart against the classical ones
+    dice_vs_classical: dict[str, float] | None = None
+    classical_confidence: float | None = None
 
 
 @dataclass(frozen=True)
 class NihEvaluation:
     cases: tuple[NihCase, ...]
+    method: str = "classical"
     threshold: float = CONFIDENCE_THRESHOLD
     cardiomegaly_boxes: dict[str, list[tuple[float, float, float, float]]] = field(
         default_factory=dict
@@ -164,17 +180,91 @@ def orientation_pass_rates(
     return out
 
 
+def nih_split(names: list[str], seed: int = NIH_SPLIT_SEED) -> dict[str, str]:
+    """``image -> "tune" | "held_out"``: a seeded half of the *patients* (the 8-digit prefix of
+    an NIH file name) is held out, so no patient sits on both sides."""
+    patients = sorted({Path(n).name.split("_")[0] for n in names})
+    order = np.random.default_rng(seed).permutation(len(patients))
+    held = {patients[i] for i in order[: len(patients) // 2]}
+    return {n: "held_out" if Path(n).name.split("_")[0] in held else "tune" for n in names}
+
+
+def blind_review_key(
+    names: list[str], seed: int, n: int, methods: tuple[str, ...] = ("classical", "learned")
+) -> list[tuple[str, str]]:
+    """The tiles of a blind review sheet: ``n`` images drawn with ``default_rng(seed)`` from
+    ``names``, each once per method, in a seeded random order; tile ``k`` is ``key[k]`` =
+    ``(image, method)``. The sheet shows tile numbers only, so the reviewer cannot tell the
+    methods apart; the verdicts are joined back through this key."""
+    rng = np.random.default_rng(seed)
+    picked = sorted(rng.choice(len(names), min(n, len(names)), replace=False))
+    tiles = [(names[i], m) for i in picked for m in methods]
+    return [tiles[i] for i in rng.permutation(len(tiles))]
+
+
+def _case(row: dict[str, str], radiograph: Radiograph, anatomy: Anatomy, **extra) -> NihCase:
+    ctr = anatomy.measurements.get("cardiothoracic_ratio")
+    cps = [
+        anatomy.measurements[k].value
+        for k in ("right_costophrenic_angle", "left_costophrenic_angle")
+        if k in anatomy.measurements
+    ]
+    heart = anatomy.regions.get("cardiac_silhouette")
+    heart_box = None
+    if heart is not None and heart.mask.any():
+        x0, y0, x1, y1 = heart.box
+        heart_box = (
+            x0 * radiograph.width,
+            y0 * radiograph.height,
+            x1 * radiograph.width,
+            y1 * radiograph.height,
+        )
+    return NihCase(
+        image=row["image"],
+        view=row.get("view", ""),
+        labels=tuple(row["finding_labels"].split("|")),
+        confidence=anatomy.confidence,
+        reasons=anatomy.reasons,
+        ctr=None if ctr is None else ctr.value,
+        cp_angle_max=max(cps) if cps else None,
+        heart_box_px=heart_box,
+        **extra,
+    )
+
+
+def _structures(anatomy: Anatomy) -> dict[str, np.ndarray]:
+    r = anatomy.regions
+    return {
+        "right_lung": r["right_lung"].mask,
+        "left_lung": r["left_lung"].mask,
+        "heart": r["cardiac_silhouette"].mask,
+    }
+
+
 def evaluate_nih(
     nih_dir: Path,
     load: Callable[[Path], Radiograph],
     *,
-    on_case: Callable[[str, Radiograph, Anatomy], None] | None = None,
+    learned: Callable[[Radiograph], LearnedSegmentation] | None = None,
+    on_case: Callable[[str, Radiograph, dict[str, Anatomy]], None] | None = None,
     limit: int | None = None,
-) -> NihEvaluation:
-    """Run ``locate`` on every image in ``nih_dir/labels.csv`` (``images/<name>``)."""
+    split: str | None = None,
+) -> dict[str, NihEvaluation]:
+    """Run ``locate`` on the images in ``nih_dir/labels.csv`` (``images/<name>``).
+
+    Returns ``{method: NihEvaluation}``: ``classical`` only, or with ``learned`` (the
+    segmenter, run by the caller) also ``learned`` and ``fused``. ``split`` keeps the
+    ``"tune"`` or ``"held_out"`` half of ``nih_split`` (None: every image); ``limit`` the
+    first N images after that. ``on_case(image, radiograph, {method: anatomy})`` sees each.
+    """
     nih_dir = Path(nih_dir)
     with open(nih_dir / "labels.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
+    if split is not None:
+        if split not in ("tune", "held_out"):
+            raise ValueError(f"split must be 'tune' or 'held_out', got {split!r}")
+        halves = nih_split([r["image"] for r in rows])
+        rows = [r for r in rows if halves[r["image"]] == split]
     boxes: dict[str, list[tuple[float, float, float, float]]] = {}
     if (nih_dir / "boxes.csv").is_file():
         with open(nih_dir / "boxes.csv", newline="") as fh:
@@ -182,42 +272,34 @@ def evaluate_nih(
                 if b["label"] == "Cardiomegaly":
                     x, y, w, h = (float(b[k]) for k in ("x", "y", "w", "h"))
                     boxes.setdefault(b["image"], []).append((x, y, x + w, y + h))
-    cases = []
+    cases: dict[str, list[NihCase]] = {}
     for row in rows[:limit]:
         radiograph = load(nih_dir / "images" / row["image"])
         spacing = nih_spacing_mm(row, radiograph.height, radiograph.width)
         if spacing is not None:
             radiograph = replace(radiograph, spacing_mm=spacing, spacing_source="labels.csv")
-        anatomy = locate(radiograph)
+        if learned is None:
+            anatomies = {"classical": locate(radiograph)}
+        else:
+            anatomies = locate_all(radiograph, learned(radiograph))
         if on_case is not None:
-            on_case(row["image"], radiograph, anatomy)
-        ctr = anatomy.measurements.get("cardiothoracic_ratio")
-        cps = [
-            anatomy.measurements[k].value
-            for k in ("right_costophrenic_angle", "left_costophrenic_angle")
-            if k in anatomy.measurements
-        ]
-        heart = anatomy.regions.get("cardiac_silhouette")
-        heart_box = None
-        if heart is not None and heart.mask.any():
-            x0, y0, x1, y1 = heart.box
-            heart_box = (
-                x0 * radiograph.width,
-                y0 * radiograph.height,
-                x1 * radiograph.width,
-                y1 * radiograph.height,
-            )
-        cases.append(
-            NihCase(
-                image=row["image"],
-                view=row.get("view", ""),
-                labels=tuple(row["finding_labels"].split("|")),
-                confidence=anatomy.confidence,
-                reasons=anatomy.reasons,
-                ctr=None if ctr is None else ctr.value,
-                cp_angle_max=max(cps) if cps else None,
-                heart_box_px=heart_box,
-            )
+            on_case(row["image"], radiograph, anatomies)
+        classical = anatomies["classical"]
+        for method, anatomy in anatomies.items():
+            extra = {}
+            if method != "classical":
+                a, b = _structures(anatomy), _structures(classical)
+                extra = {
+                    "dice_vs_classical": {k: mask_dice(a[k], b[k]) for k in a},
+                    "classical_confidence": classical.confidence,
+                }
+            cases.setdefault(method, []).append(_case(row, radiograph, anatomy, **extra))
+        logger.info(
+            "%s confidence %s",
+            row["image"],
+            {m: round(a.confidence, 2) for m, a in anatomies.items()},
         )
-        logger.info("%s confidence %.2f", row["image"], anatomy.confidence)
-    return NihEvaluation(tuple(cases), cardiomegaly_boxes=boxes)
+    return {
+        method: NihEvaluation(tuple(cs), method=method, cardiomegaly_boxes=boxes)
+        for method, cs in cases.items()
+    }

@@ -1,0 +1,225 @@
+"""The app's glue between the UI, ``core.pipeline`` and ``core.store`` - no model or database
+logic of its own.
+
+``ReadingService`` opens cases (the pipeline's ``ReadingResult`` computed once per image and
+cached as JSON next to its encoded image; the prediction saved once to the store), turns them
+into the browser's values (``app.payload``), records reviews through the store's repository
+functions and says which overlays a reader may see.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.cases import CaseEntry, CaseLibrary
+from app.payload import ALL_OVERLAYS, finding_name, viewer_value, write_image
+
+logger = logging.getLogger(__name__)
+
+ERROR_CATEGORIES: tuple[str, ...] = ("false_finding", "omission", "wrong_location", "wrong_severity", "other")
+SIGNIFICANCES: tuple[str, ...] = ("none", "minor", "major")
+ACTIONS: tuple[str, ...] = ("accept", "edit", "reject")
+
+
+@dataclass
+class OpenedCase:
+    """A case ready to show: the result dict, its encoded image and its stored prediction."""
+
+    entry: CaseEntry
+    result: dict[str, Any]
+    image: dict[str, Any]
+    prediction_id: Any
+    sentence_db_ids: dict[str, Any] = field(default_factory=dict)  # "s0" -> store's sentence id
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class ReadingService:
+    """Cases, results and reviews for the UI (thread-safe: Gradio runs handlers in threads)."""
+
+    def __init__(
+        self,
+        store: Any,
+        library: CaseLibrary,
+        pipeline_factory: Callable[[], Any],
+        *,
+        app_version: str,
+        seed: int = 0,
+    ) -> None:
+        self.store = store
+        self.library = library
+        self.cache_dir = library.cache_dir
+        self._pipeline_factory = pipeline_factory
+        self._pipeline: Any = None
+        self.app_version = app_version
+        self.seed = seed
+        self._lock = threading.Lock()
+        self._opened: dict[str, OpenedCase] = {}
+        for e in library.entries():
+            store.ensure_case(e.sha256, source=e.source, licence=e.licence, display_name=e.name)
+
+    @property
+    def pipeline(self) -> Any:
+        if self._pipeline is None:
+            self._pipeline = self._pipeline_factory()
+        return self._pipeline
+
+    # ---- cases ---------------------------------------------------------------------------
+    def worklist(self, username: str, *, order: list[str] | None = None) -> list[dict[str, Any]]:
+        """Rows for the worklist with this reader's status (``order``: a study's case order)."""
+        status = self.store.case_status(username)
+        entries = self.library.entries()
+        if order is not None:
+            by_sha = {e.sha256: e for e in entries}
+            entries = [by_sha[s] for s in order if s in by_sha]
+        return [
+            {"sha256": e.sha256, "name": e.name, "source": e.source, "note": e.note,
+             "status": status.get(e.sha256, "unread")}
+            for e in entries
+        ]
+
+    def open_case(self, sha256: str, progress: Callable[[float, str], None] | None = None) -> OpenedCase:
+        """The case's result (computed on first use) with its stored prediction."""
+        with self._lock:
+            if sha256 in self._opened:
+                return self._opened[sha256]
+            entry = self.library.get(sha256)
+            if entry is None:
+                raise KeyError(f"unknown case {sha256[:12]}")
+            opened = self._compute(entry, progress)
+            self._opened[sha256] = opened
+            return opened
+
+    def _compute(self, entry: CaseEntry, progress: Callable[[float, str], None] | None) -> OpenedCase:
+        t0 = time.perf_counter()
+        cached = self.cache_dir / "results" / f"{entry.sha256}.json"
+        timings: dict[str, float] = {}
+        result: dict[str, Any] | None = None
+        image: dict[str, Any] | None = None
+        if cached.exists():
+            payload = json.loads(cached.read_text())
+            if Path(payload["image"].get("path", "")).exists():
+                result, image = payload["result"], payload["image"]
+        if result is None or image is None:
+            if progress:
+                progress(0.1, "reading the image and running the models")
+            rr = self.pipeline.run_file(entry.path)
+            timings["pipeline_ms"] = (time.perf_counter() - t0) * 1000
+            if progress:
+                progress(0.8, "encoding the image")
+            result = rr.to_dict()
+            image = write_image(rr.radiograph, self.cache_dir)
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"result": result, "image": image}))
+            tmp.replace(cached)
+        record = self._prediction_for(entry.sha256, result)
+        sentence_ids = _sentence_ids(record, result)
+        timings["open_ms"] = (time.perf_counter() - t0) * 1000
+        return OpenedCase(entry, result, image, record.id, sentence_ids, timings)
+
+    def _prediction_for(self, sha256: str, result: dict[str, Any]) -> Any:
+        """The store's latest prediction for the case when it holds these very sentences, else
+        a new one (so reviews always refer to the sentences the reader sees)."""
+        rec = self.store.latest_prediction(sha256)
+        texts = [s["text"] for s in result.get("sentences", [])]
+        if rec is not None and [s.text for s in rec.sentences] == texts:
+            return rec
+        return self.store.save_prediction(sha256, result, app_version=self.app_version, seed=self.seed)
+
+    def add_upload(self, path: Path, display_name: str, progress: Callable[[float, str], None] | None = None) -> OpenedCase:
+        """Run the pipeline on an uploaded file; a bad file raises its GazeScopeError and is
+        not listed."""
+        from core.io import load_radiograph
+
+        load_radiograph(path, name=display_name)  # bad files fail here, before anything is kept
+        entry = self.library.add_upload(path, display_name)
+        self.store.ensure_case(entry.sha256, source="upload", display_name=entry.name)
+        try:
+            return self.open_case(entry.sha256, progress)
+        except Exception:
+            self.library.forget(entry.sha256)
+            raise
+
+    # ---- values for the browser -----------------------------------------------------------
+    def viewer_value(self, case: OpenedCase, *, allowed: tuple[str, ...] = ALL_OVERLAYS) -> dict[str, Any]:
+        url = f"/gradio_api/file={case.image['path']}"
+        rg = case.result["image"]
+        title = f"{case.entry.name}  ·  {rg.get('modality') or ''} {rg.get('view') or ''}  ·  {rg['width']}×{rg['height']}"
+        return viewer_value(case.result, case.image, url, title=title, allowed_overlays=allowed)
+
+    def report_value(
+        self, case: OpenedCase, username: str, *, show_ai: bool = True, answered: list[str] | None = None,
+        error: str | None = None,
+    ) -> dict[str, Any]:
+        """Findings and sentences with this reader's current reviews (never anyone else's)."""
+        reviews = self.store.current_reviews(username, case.prediction_id)
+        by_sid = {}
+        db_to_sid = {v: k for k, v in case.sentence_db_ids.items()}
+        for db_id, rv in reviews.items():
+            sid = db_to_sid.get(db_id, db_id)
+            by_sid[sid] = {
+                "action": rv.action,
+                "edited_text": rv.edited_text,
+                "error_category": rv.error_category,
+                "significance": rv.significance,
+                "revision": _revision(rv),
+            }
+        findings = [
+            {**f, "name": finding_name(f["finding"])} for f in case.result.get("findings", [])
+        ] if show_ai else []
+        bands = {f["finding"]: f.get("band") for f in case.result.get("findings", [])}
+        sentences = [
+            {**s, "band": bands.get(s.get("finding")) if show_ai else None}
+            for s in case.result.get("sentences", [])
+        ]
+        return {
+            "case": case.entry.sha256,
+            "prediction_id": case.prediction_id,
+            "findings": findings,
+            "findings_note": "No findings: no classifier checkpoint is installed; the report states "
+            "the normal findings and the anatomy's measurements only." if show_ai else "",
+            "show_findings": show_ai,
+            "sentences": sentences,
+            "sentences_note": "No report sentences for this case.",
+            "reviews": by_sid,
+            "categories": list(ERROR_CATEGORIES),
+            "significances": list(SIGNIFICANCES),
+            "answered": answered or [],
+            "error": error,
+        }
+
+    def models_value(self, case: OpenedCase) -> list[dict[str, Any]]:
+        return case.result.get("models", [])
+
+    # ---- reviews -------------------------------------------------------------------------
+    def review(self, username: str, case: OpenedCase, request: dict[str, Any]) -> None:
+        """Record one accept/edit/reject (the store validates; StoreInputError on bad input)."""
+        sid = str(request.get("sentence_id"))
+        db_id = case.sentence_db_ids.get(sid, sid)
+        self.store.add_review(
+            username,
+            case.prediction_id,
+            db_id,
+            action=str(request.get("action")),
+            edited_text=request.get("edited_text") or None,
+            error_category=request.get("error_category") or None,
+            significance=request.get("significance") or None,
+            client_request_id=str(request.get("client_request_id")),
+        )
+
+
+def _sentence_ids(record: Any, result: dict[str, Any]) -> dict[str, Any]:
+    """Map the result's sentence ids ("s0", ...) to the store's, by position (same order)."""
+    ids = [s["id"] for s in result.get("sentences", [])]
+    return {sid: getattr(rec, "id", sid) for sid, rec in zip(ids, record.sentences, strict=False)}
+
+
+def _revision(review: Any) -> int:
+    return int(getattr(review, "revision", 0) or (2 if getattr(review, "supersedes_id", None) else 1))

@@ -1,0 +1,246 @@
+"""The Gradio reading room: worklist (left, collapsible), viewer (centre), findings and report
+(right), models and disclaimer (footer).
+
+Three custom ``gr.HTML`` components with static templates and their own JavaScript
+(``app/static``): the worklist, the viewer and the report panel. They talk to Python with
+``trigger`` events (``open_case``, ``review``) and to each other through a page-wide bus, so a
+hover never leaves the browser. See ``reference/GRADIO_NOTES.md`` for why it is built this way.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from app.service import ReadingService  # noqa: E402
+from core.errors import GazeScopeError  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static")
+DEFAULT_USER = "reader"
+
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("J / K  (↓ / ↑)", "next / previous case"),
+    ("Space", "play / pause the scanpath"),
+    (". / ,", "next / previous fixation"),
+    ("S", "toggle scanpath"),
+    ("T", "toggle attention map"),
+    ("G", "toggle region outlines"),
+    ("M", "toggle measurements"),
+    ("I", "invert"),
+    ("W", "auto window"),
+    ("+ / − / F", "zoom in / out / fit"),
+    ("0", "reset view and window"),
+    ("N / P", "next / previous sentence"),
+    ("A / X / E", "accept / reject / edit the selected sentence"),
+)
+
+DISCLAIMER = (
+    "Research prototype, not for clinical use. The models are small research models trained on "
+    "synthetic data and small public datasets (or published statistics only, for baselines); "
+    "they have no clinical validation."
+)
+
+PAGE_CSS = """
+:root, .dark { --body-background-fill: #0b0e12; --background-fill-primary: #0f1318;
+  --background-fill-secondary: #12171d; --block-background-fill: #0f1318; --border-color-primary: #262d38; }
+.gradio-container { max-width: 100% !important; padding: 6px 12px !important; }
+footer { display: none !important; }
+#gs-header { display: flex; align-items: center; gap: 14px; padding: 2px 2px 6px; color: #d7dde5; }
+#gs-header .gs-logo { font-weight: 800; font-size: 18px; letter-spacing: .02em; color: #eef2f7; }
+#gs-header .gs-warn { font-size: 12px; color: #ffb74d; border: 1px solid #6b4a1a; border-radius: 10px; padding: 1px 9px; }
+#gs-footer { color: #8b97a8; font-size: 12px; border-top: 1px solid #262d38; padding-top: 6px; }
+#gs-footer table { border-collapse: collapse; margin: 4px 0; }
+#gs-footer td, #gs-footer th { padding: 1px 10px 1px 0; text-align: left; border: none; background: none; }
+#gs-footer .gs-disclaimer { color: #ffb74d; font-weight: 600; }
+#gs-upload-status .gs-error { color: #ff8a80; font-size: 12.5px; }
+#gs-upload-status .gs-ok { color: #8bd3a8; font-size: 12.5px; }
+.gs-keys td { padding: 1px 6px; font-size: 12px; }
+.gs-keys kbd { background: #232a35; border: 1px solid #364152; border-radius: 3px; padding: 0 4px; font-size: 11px; }
+"""
+
+FORCE_DARK = "() => { document.body.classList.add('dark'); }"
+
+
+def _component(name: str, value: Any, **kwargs: Any) -> gr.HTML:
+    """A static-template ``gr.HTML`` whose JS is common.js + ``<name>.js``."""
+    js = (STATIC / "common.js").read_text() + "\n" + (STATIC / f"{name}.js").read_text()
+    return gr.HTML(
+        value=value,
+        html_template=(STATIC / f"{name}.html").read_text(),
+        css_template=(STATIC / f"{name}.css").read_text(),
+        js_on_load=js,
+        **kwargs,
+    )
+
+
+def _user(request: gr.Request | None) -> str:
+    return (getattr(request, "username", None) or DEFAULT_USER) if request is not None else DEFAULT_USER
+
+
+def _event(evt: gr.EventData) -> dict[str, Any]:
+    """The payload a ``trigger(name, {...})`` call sent from the browser."""
+    data = getattr(evt, "_data", None)
+    return dict(data) if isinstance(data, dict) else {}
+
+
+def footer_html(models: list[dict[str, Any]]) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(m.get('role', ''))}</td><td><b>{html.escape(str(m.get('name', '')))}</b></td>"
+        f"<td>v{html.escape(str(m.get('version') or '-'))}</td>"
+        f"<td>{html.escape((m.get('weights_sha256') or 'no weights')[:12])}</td>"
+        f"<td>{html.escape(str(m.get('training_data') or ''))}</td></tr>"
+        for m in models
+    )
+    table = (
+        "<table><tr><th>role</th><th>model</th><th>version</th><th>weights</th><th>training data</th></tr>"
+        f"{rows}</table>" if rows else "<div>Open a case to see the models that read it.</div>"
+    )
+    return f'<div class="gs-disclaimer">{html.escape(DISCLAIMER)}</div>{table}'
+
+
+def shortcuts_html() -> str:
+    rows = "".join(f"<tr><td><kbd>{html.escape(k)}</kbd></td><td>{html.escape(v)}</td></tr>" for k, v in SHORTCUTS)
+    return (
+        f'<table class="gs-keys">{rows}</table><div style="font-size:11.5px;color:#8b97a8">'
+        "Mouse: drag = window/level, Shift/right drag = pan, wheel = zoom, double-click = fit, "
+        "click a region = its sentences. Keys are ignored while typing.</div>"
+    )
+
+
+def build_app(service: ReadingService, *, login_button: bool = False) -> gr.Blocks:
+    """The reading room on ``service``. ``login_button``: Hugging Face OAuth (Spaces only)."""
+
+    def worklist_value(request: gr.Request | None, current: str | None = None) -> dict[str, Any]:
+        user = _user(request)
+        return {"cases": service.worklist(user), "user": user, "current": current}
+
+    def on_load(request: gr.Request) -> dict[str, Any]:
+        return worklist_value(request)
+
+    def open_case(evt: gr.EventData, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+        sha = str(_event(evt).get("case", ""))
+        user = _user(request)
+        try:
+            opened = service.open_case(sha, progress=lambda f, d: progress(f, desc=d))
+        except (KeyError, GazeScopeError) as err:
+            gr.Warning(str(err))
+            return gr.skip(), gr.skip(), gr.skip(), worklist_value(request)
+        return (
+            service.viewer_value(opened),
+            service.report_value(opened, user),
+            footer_html(service.models_value(opened)),
+            worklist_value(request, sha),
+        )
+
+    def on_review(evt: gr.EventData, request: gr.Request):
+        data = _event(evt)
+        user = _user(request)
+        opened = service.open_case(str(data.get("case")))
+        error = None
+        try:
+            service.review(user, opened, data)
+        except GazeScopeError as err:
+            error = f"Not saved: {err}"
+        value = service.report_value(opened, user, answered=[str(data.get("client_request_id"))], error=error)
+        return value, worklist_value(request, opened.entry.sha256)
+
+    def on_upload(file: Any, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+        if file is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
+        path = Path(file if isinstance(file, str) else file.name)
+        progress(0.05, desc=f"reading {path.name}")
+        try:
+            opened = service.add_upload(path, path.name, progress=lambda f, d: progress(f, desc=d))
+        except GazeScopeError as err:
+            msg = f'<div class="gs-error" role="alert">{html.escape(str(err))}</div>'
+            return msg, gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
+        user = _user(request)
+        ok = f'<div class="gs-ok">{html.escape(opened.entry.name)}: read and added to the worklist.</div>'
+        return (
+            ok,
+            worklist_value(request, opened.entry.sha256),
+            service.viewer_value(opened),
+            service.report_value(opened, user),
+            footer_html(service.models_value(opened)),
+            None,
+        )
+
+    with gr.Blocks(title="GazeScope") as demo:
+        with gr.Sidebar(label="Worklist", open=True, width=300, elem_id="gs-sidebar"):
+            worklist = _component("worklist", {"cases": []}, elem_id="gs-worklist")
+            upload = gr.File(
+                label="Upload a radiograph (DICOM, PNG, JPEG)",
+                file_types=[".dcm", ".dicom", ".png", ".jpg", ".jpeg", ".tif", ".tiff"],
+                file_count="single",
+                type="filepath",
+                height=110,
+                elem_id="gs-upload",
+            )
+            upload_status = gr.HTML("", elem_id="gs-upload-status")
+            with gr.Accordion("Keyboard shortcuts", open=False, elem_id="gs-shortcuts"):
+                gr.HTML(shortcuts_html())
+            if login_button:
+                gr.LoginButton()
+        gr.HTML(
+            '<div class="gs-logo">GazeScope</div>'
+            '<div class="gs-warn">research prototype &middot; not for clinical use</div>',
+            elem_id="gs-header",
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=7, min_width=480):
+                viewer = _component("viewer", None, elem_id="gs-viewer")
+            with gr.Column(scale=4, min_width=340):
+                report = _component("report", None, elem_id="gs-report")
+        footer = gr.HTML(footer_html([]), elem_id="gs-footer")
+
+        demo.load(on_load, outputs=[worklist], show_progress="hidden")
+        worklist.open_case(  # type: ignore[attr-defined]
+            open_case, outputs=[viewer, report, footer, worklist], show_progress="minimal",
+            trigger_mode="always_last",
+        )
+        report.review(  # type: ignore[attr-defined]
+            on_review, outputs=[report, worklist], show_progress="hidden", queue=False
+        )
+        upload.upload(
+            on_upload,
+            inputs=[upload],
+            outputs=[upload_status, worklist, viewer, report, footer, upload],
+            show_progress="full",
+        )
+    return demo
+
+
+def launch(
+    demo: gr.Blocks,
+    *,
+    cache_dir: Path,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    auth: Callable[[str, str], bool] | list[tuple[str, str]] | None = None,
+    block: bool = True,
+) -> Any:
+    """Launch with the settings the viewer needs (GRADIO_NOTES): static cache, no run history."""
+    gr.set_static_paths([str(cache_dir / "images")])
+    return demo.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        run_history=False,
+        prevent_thread_lock=not block,
+        show_error=True,
+        theme=gr.themes.Base(primary_hue="blue", neutral_hue="slate"),
+        css=PAGE_CSS,
+        js=FORCE_DARK,
+        footer_links=[],
+        quiet=not block,
+    )

@@ -23,6 +23,7 @@ const S = {
   play: { t: 0, playing: false, speed: 1, sample: 0, last: 0, frames: 0, fpsT0: 0 },
   sel: null, regionSel: null,
 };
+root.__state = S; // for tests and debugging in the browser console
 
 // ---- groups in the SVG layer -------------------------------------------------------------
 const gView = document.createElementNS(SVGNS, 'g');
@@ -41,7 +42,8 @@ function el(tag, attrs, parent) {
   return n;
 }
 const px = (p) => [p[0] * S.w, p[1] * S.h];
-const unit = () => Math.max(S.w, S.h) / 1000; // one "thousandth of the image" in image pixels
+// overlay sizes are set in screen pixels at the fitted zoom, so they read the same on any image
+const unit = () => 1 / (S.fitScale || 1);
 
 // ---- image decoding and window/level ------------------------------------------------------
 async function loadImage(info, seq) {
@@ -116,6 +118,7 @@ function fit() {
   if (!S.w || !cw || !ch) return;
   const s = Math.min(cw / S.w, ch / S.h) * 0.98;
   S.view = { scale: s, tx: (cw - S.w * s) / 2, ty: (ch - S.h * s) / 2, fit: true };
+  if (S.fitScale !== s) { S.fitScale = s; if (S.data) { drawRegions(); drawMeasurements(); drawScanpath(); drawHighlight(); } }
 }
 function zoomAt(factor, cx, cy) {
   const v = S.view, s = Math.min(40, Math.max(0.05, v.scale * factor)), f = s / v.scale;
@@ -162,7 +165,7 @@ function drawRegions() {
       'data-region': r.id }, g);
     const [x0, y0, x1, y1] = r.box;
     const t = el('text', { x: ((x0 + x1) / 2) * S.w, y: ((y0 + y1) / 2) * S.h, class: 'gs-region-label',
-      'font-size': 13 * u }, g);
+      'font-size': 11 * u }, g);
     t.textContent = r.id.replace(/_/g, ' ');
   }
 }
@@ -178,11 +181,11 @@ function drawMeasurements() {
     }
     for (const p of m.points || []) {
       const [x, y] = px(p);
-      el('circle', { cx: x, cy: y, r: 5 * u, class: 'gs-meas-pt', 'data-meas': m.id }, g);
+      el('circle', { cx: x, cy: y, r: 4 * u, class: 'gs-meas-pt', 'data-meas': m.id }, g);
     }
     if (m.id === 'cardiothoracic_ratio' && m.lines && m.lines.length) {
       const [x, y] = px(m.lines[0][1]);
-      const t = el('text', { x: x + 8 * u, y: y - 6 * u, class: 'gs-meas-label', 'font-size': 18 * u }, g);
+      const t = el('text', { x: x + 6 * u, y: y - 5 * u, class: 'gs-meas-label', 'font-size': 13 * u }, g);
       t.textContent = 'CTR ' + Number(m.value).toFixed(2);
     }
   }
@@ -206,11 +209,11 @@ function drawScanpath() {
   el('polyline', { points: pts.map((p) => p.join(',')).join(' '), class: 'gs-saccade' }, g);
   const cur = shown.length - 1;
   shown.forEach((f, i) => {
-    const r = (6 + 22 * Math.sqrt(Math.min(f.duration_s, 2) / 0.6)) * u;
+    const r = (4 + 13 * Math.sqrt(Math.min(f.duration_s, 2) / 0.6)) * u;
     const c = el('circle', { cx: pts[i][0], cy: pts[i][1], r, class: 'gs-fix' + (i === cur ? ' gs-fix-cur' : ''),
       'data-fix': i }, g);
     c.style.opacity = String(0.35 + 0.65 * (i + 1) / shown.length);
-    const t = el('text', { x: pts[i][0], y: pts[i][1], class: 'gs-fix-num', 'font-size': 14 * u }, g);
+    const t = el('text', { x: pts[i][0], y: pts[i][1], class: 'gs-fix-num', 'font-size': 10 * u }, g);
     t.textContent = String(i + 1);
   });
 }
@@ -239,10 +242,10 @@ function drawHighlight() {
     for (const [s, i] of ev.fixations || []) {
       if (s !== S.play.sample || !path[i]) continue;
       const [x, y] = px([path[i].x, path[i].y]);
-      el('circle', { cx: x, cy: y, r: 30 * u, class: 'gs-hl-fix' }, g);
+      el('circle', { cx: x, cy: y, r: 20 * u, class: 'gs-hl-fix' }, g);
     }
     if (ev.attention_peak) {
-      const [x, y] = px(ev.attention_peak), d = 26 * u;
+      const [x, y] = px(ev.attention_peak), d = 18 * u;
       el('path', { d: `M${x - d},${y}H${x + d}M${x},${y - d}V${y + d}`, class: 'gs-hl-peak' }, g);
       el('circle', { cx: x, cy: y, r: d * 0.6, class: 'gs-hl-peak' }, g);
     }

@@ -27,6 +27,7 @@ __all__ = [
     "GAZESEARCH",
     "NIH",
     "PARENTS",
+    "REGION_IDS",
     "REFLACX_CERTAINTY",
     "REFLACX_PHASE_1",
     "REFLACX_PHASE_2_3",
@@ -85,6 +86,30 @@ FINDINGS: tuple[FindingLabel, ...] = (
 )
 FINDING_IDS: tuple[str, ...] = tuple(f.id for f in FINDINGS)
 _BY_ID = {f.id: f for f in FINDINGS}
+
+# The region atlas: the anatomical regions every model, report sentence and overlay speaks about
+# (core.anatomy builds them on an image). Order is the order of a systematic ABCDEF read.
+REGION_IDS: tuple[str, ...] = (
+    "trachea",
+    "right_upper_zone",
+    "left_upper_zone",
+    "right_middle_zone",
+    "left_middle_zone",
+    "right_lower_zone",
+    "left_lower_zone",
+    "right_hilum",
+    "left_hilum",
+    "mediastinum",
+    "aortic_knob",
+    "cardiac_silhouette",
+    "right_hemidiaphragm",
+    "left_hemidiaphragm",
+    "right_costophrenic_angle",
+    "left_costophrenic_angle",
+    "spine",
+    "bones",
+    "soft_tissue",
+)
 
 PARENTS: dict[str, str] = {
     "nodule": "lung_lesion",

@@ -11,8 +11,7 @@ from core.cli import main
 from core.data.case import GazeCase, ImageRef, Read
 from core.errors import GazeScopeError
 from core.gaze.scanpath import Scanpath
-from core.predictor import Prediction, Predictor, create_predictor
-from core.train.baselines import BASELINES
+from core.models import Prediction, Predictor, create_predictor, list_predictors
 from core.train.evaluate import (
     HUMAN,
     SALIENCY_METRICS,
@@ -25,6 +24,7 @@ from core.train.evaluate import (
 )
 
 FAST = EvaluationConfig(k=2, n_boot=500)
+BASELINES = list_predictors(kind="baseline")
 
 
 @pytest.fixture(scope="module")
@@ -223,9 +223,9 @@ def test_evaluate_command_prints_protocol_table_and_writes_files(reflacx_root, t
     assert header.split() == [
         "metric",
         "better",
+        "abcdef",  # baselines in registry order (sorted names)
         "centre",
         "centre-bias",
-        "abcdef",
         "uniform",
         "human",
         "(leave-one-reader-out)",

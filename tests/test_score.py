@@ -8,8 +8,8 @@ from core.cli import main
 from core.data.case import ImageRef
 from core.errors import GazeDataError, GazeScopeError
 from core.gaze.heatmap import scanpath_heatmap
+from core.gaze.published import DEGREE_OF_HEIGHT
 from core.gaze.scanpath import Scanpath
-from core.train.baselines import DEGREE_OF_HEIGHT
 from core.train.evaluate import HUMAN, EvaluationConfig, grid_of, load_cases, score_scanpaths
 from core.train.scanpath_files import (
     load_saliency_map,

@@ -12,30 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["REGION_IDS", "Anatomy", "Measurement", "Region"]
+from core.vocabulary import REGION_IDS
 
-# The region atlas (DESIGN.md). Order is the order of a systematic ABCDEF read.
-REGION_IDS: tuple[str, ...] = (
-    "trachea",
-    "right_upper_zone",
-    "left_upper_zone",
-    "right_middle_zone",
-    "left_middle_zone",
-    "right_lower_zone",
-    "left_lower_zone",
-    "right_hilum",
-    "left_hilum",
-    "mediastinum",
-    "aortic_knob",
-    "cardiac_silhouette",
-    "right_hemidiaphragm",
-    "left_hemidiaphragm",
-    "right_costophrenic_angle",
-    "left_costophrenic_angle",
-    "spine",
-    "bones",
-    "soft_tissue",
-)
+__all__ = ["REGION_IDS", "Anatomy", "Measurement", "Region"]
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ import time
 
 from core.bench import BenchContext, BenchResult, benchmark
 from core.data.case import GazeCase, ImageRef, Read
-from core.predictor import PredictionRequest, create_predictor
-from core.train.baselines import BASELINES
+from core.models import PredictionRequest, create_predictor, list_predictors
 
 
 def bench_cases(n_images: int, n_readers: int, n_fixations: int) -> list[GazeCase]:
@@ -34,7 +33,7 @@ def _runner(ctx: BenchContext) -> list[BenchResult]:
 
     n_images, n_fix, k = (2, 8, 2) if ctx.quick else (12, 45, 5)
     cases = bench_cases(n_images, 3, n_fix)
-    predictors = [create_predictor(n) for n in BASELINES]
+    predictors = [create_predictor(n) for n in list_predictors(kind="baseline")]
     config = EvaluationConfig(k=k, n_boot=1000)
     t0 = time.perf_counter()
     result = evaluate(cases, predictors, config)

@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--baselines",
         metavar="all|NAMES",
-        help="'all' or a comma-separated list of centre, centre-bias, abcdef, uniform",
+        help="'all' or a comma-separated list of baselines (see --list)",
     )
     p.add_argument("--k", type=int, default=5, help="scanpath samples per image (default 5)")
     p.add_argument("--seed", type=int, default=0)
@@ -70,8 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.errors import GazeScopeError
-    from core.predictor import create_predictor, list_predictors
-    from core.train.baselines import BASELINES
+    from core.models import create_predictor, list_predictors
     from core.train.evaluate import EvaluationConfig, evaluate, load_cases
 
     if args.list:
@@ -82,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         raise GazeScopeError("--dataset and --root are required (or --list)")
     names = list(args.predictor)
     if args.baselines:
-        wanted = BASELINES if args.baselines == "all" else args.baselines.split(",")
+        wanted = list_predictors(kind="baseline") if args.baselines == "all" else args.baselines.split(",")
         names += [n.strip() for n in wanted if n.strip() not in names]
     if not names:
         raise GazeScopeError("nothing to evaluate: give --predictor NAME and/or --baselines all")

@@ -69,6 +69,9 @@ from core.data.case import Annotation, GazeCase, ImageRef, Read, Report, Word
 from core.data.mimic import image_size_px, locate_image, mimic_parts, read_mimic_sizes
 from core.errors import GazeDataError
 from core.gaze.detection import DetectionConfig, detect_fixations
+
+# the screen (1920 x 1080) and the assumed 40 screen px/degree used for raw-sample detection
+from core.gaze.published import DEFAULT_SCREEN_PPD, EGD_SCREEN_PX
 from core.gaze.scanpath import Fixation, Scanpath
 from core.vocabulary import EGD_CXR, to_vocabulary
 
@@ -87,11 +90,7 @@ __all__ = [
     "read_egd",
 ]
 
-EGD_SCREEN_PX = (1920, 1080)
 EGD_READER_ID = "egd-cxr-1"
-# assumed screen pixels per degree for raw-sample detection: 1920 px across a ~53 cm (24")
-# monitor at ~65 cm viewing distance; EGD-CXR does not publish the viewing geometry
-DEFAULT_SCREEN_PPD = 40.0
 EGD_MASTER_COLUMNS = (
     "dicom_id",
     "path",

@@ -1,7 +1,7 @@
 """``ReportSentence``: one sentence of a draft report, linked to anatomy and its evidence.
 
 The report generator produces these and the app shows them one per row: the text, the
-anatomical regions it speaks about (ids from :data:`core.anatomy.REGION_IDS`, or the whole
+anatomical regions it speaks about (ids from :data:`core.vocabulary.REGION_IDS`, or the whole
 fields ``"right_lung"`` / ``"left_lung"``), the finding it reports (a vocabulary id, or None for
 a normal statement), how confident the generator is, and the evidence a clinician can check on
 the image: the region's box, an attention map, and which fixations of the shown scanpaths
@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.anatomy.types import REGION_IDS
-from core.vocabulary import FINDING_IDS
+from core.vocabulary import FINDING_IDS, REGION_IDS
 
 __all__ = ["SENTENCE_REGION_IDS", "ReportSentence", "SentenceEvidence"]
 

@@ -1,7 +1,7 @@
 """The evaluation runner: predictors against human readers, one protocol, one table.
 
 For each image of a dataset and each predictor, the predictor is asked for ``k`` seeded
-scanpath samples and a saliency map (:mod:`core.predictor`), and every applicable metric of
+scanpath samples and a saliency map (:mod:`core.models`), and every applicable metric of
 :mod:`core.metrics` is computed against the image's human reads:
 
 - **Scanpath** (``k`` samples x every human scanpath of the image): MultiMatch ``MM`` and
@@ -41,8 +41,10 @@ import numpy as np
 from core.data.case import GazeCase, ImageRef, Read
 from core.errors import GazeDataError, GazeScopeError
 from core.gaze.heatmap import scanpath_heatmap
+from core.gaze.published import DEGREE_OF_HEIGHT
 from core.gaze.scanpath import Scanpath
 from core.io.geometry import resize_image
+from core.jsonsafe import json_safe
 from core.metrics import (
     CC,
     MULTIMATCH_DIMENSIONS,
@@ -68,9 +70,8 @@ from core.metrics import (
 from core.metrics.saliency import MEDGAZE_GRID
 from core.metrics.scanmatch import SCANMATCH_BINS, SCANMATCH_TEMPORAL_BIN_S, SCANMATCH_THRESHOLD
 from core.metrics.sequence import FixationClusters, sequence_score
-from core.predictor import Prediction, PredictionRequest, Predictor
+from core.models import Prediction, PredictionRequest, Predictor
 from core.report.labeller import label_report
-from core.train.baselines import DEGREE_OF_HEIGHT
 from core.vocabulary import FINDING_IDS
 
 logger = logging.getLogger(__name__)
@@ -537,7 +538,7 @@ class EvaluationResult:
 
     def to_json(self, path: str | Path) -> Path:
         path = Path(path)
-        path.write_text(json.dumps(_json_safe(self.to_dict()), indent=2) + "\n")
+        path.write_text(json.dumps(json_safe(self.to_dict()), indent=2) + "\n")
         return path
 
     def to_csv(self, path: str | Path) -> Path:
@@ -568,18 +569,6 @@ class EvaluationResult:
 
 def _num(v: float) -> str:
     return "" if not math.isfinite(v) else f"{v:.6g}"
-
-
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return _json_safe(obj.item())
-    return obj
 
 
 def _fmt(v: float) -> str:
@@ -1123,7 +1112,7 @@ def _protocol(
         "n_images": len(cases),
         "n_images_with_gaze": n_with_gaze,
         "predictors": [p.describe() for p in predictors],
-        "config": _json_safe(asdict(cfg)),
+        "config": json_safe(asdict(cfg)),
         "k_from_prediction": k_from_prediction,
         "lines": lines,
     }

@@ -65,6 +65,7 @@ from core.data.synth.readers import (
     resample_mask,
 )
 from core.errors import GazeScopeError
+from core.jsonsafe import json_safe
 
 logger = logging.getLogger(__name__)
 
@@ -421,18 +422,6 @@ def _box(mask: np.ndarray) -> list[float] | None:
     return [cols[0] / w, rows[0] / h, (cols[-1] + 1) / w, (rows[-1] + 1) / h]
 
 
-def _json_safe(obj: object) -> object:
-    if isinstance(obj, float):
-        return None if math.isnan(obj) else round(obj, 6)
-    if isinstance(obj, (np.floating, np.integer)):
-        return _json_safe(obj.item())
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
 def _label_cells(read: SimulatedRead, columns: Sequence[str]) -> list[str]:
     certainty: dict[str, int] = {}
     other: list[str] = []
@@ -539,7 +528,7 @@ def _make_case(
         shutil.copyfile(sim.image_path, images / f"{spec.dicom_id}.png")
     truth = root_p / "truth"
     (truth / f"{spec.dicom_id}.json").write_text(
-        json.dumps(_json_safe(sim.truth), indent=1, sort_keys=True), encoding="utf-8"
+        json.dumps(json_safe(sim.truth, ndigits=6), indent=1, sort_keys=True), encoding="utf-8"
     )
     _write_npz(truth / f"{spec.dicom_id}.npz", sim.arrays)
     columns = reflacx_label_columns(3)
@@ -848,7 +837,7 @@ def write_corpus(
         "real_skipped": skipped,
     }
     (root / MANIFEST).write_text(
-        json.dumps(_json_safe(manifest), indent=1) + "\n", encoding="utf-8"
+        json.dumps(json_safe(manifest, ndigits=6), indent=1) + "\n", encoding="utf-8"
     )
     (root / "README.md").write_text(_dataset_card(config, manifest, splits_doc), encoding="utf-8")
     return CorpusSummary(

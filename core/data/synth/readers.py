@@ -55,7 +55,7 @@ Blinks and tracking losses: after 5 % of fixations a 0.1-0.35 s gap (design choi
 rates drop during visual inspection).
 
 Durations: ``FIXATION_DURATION`` (the lognormal fitted to GazeSearch's median 0.28 s, mean
-0.32 s, 5-95 % 0.13-0.63 s, ``core.train.baselines``) times :data:`BASE_DURATION_SCALE` (set so
+0.32 s, 5-95 % 0.13-0.63 s, ``core.gaze.published``) times :data:`BASE_DURATION_SCALE` (set so
 that the *pooled* durations, dwell and near-finding lengthening included, match those figures:
 ``gazescope synth-report`` prints the check), times ``profile.duration_scale``, clipped to
 0.06-3 s. Saccades between fixations take 21 ms + 2.2 ms per degree (the saccadic main
@@ -65,7 +65,7 @@ Clock and display (REFLACX's conventions): times are seconds from the start of t
 audio, which starts with the image; the first fixation starts 0.15-0.45 s later (design
 choice). Pixels per degree: the image is shown fitted to the height of a 1920 x 1080 screen
 seen at 40 screen pixels per degree (the geometry EGD-CXR's reader assumes:
-``core.data.egd.DEFAULT_SCREEN_PPD``), so image pixels per degree = 40 x H / 1080 for a
+``core.gaze.published.DEFAULT_SCREEN_PPD``), so image pixels per degree = 40 x H / 1080 for a
 portrait/square image (x ``1 + 0.02`` slow head-distance drift, design choice).
 
 Sides are the patient's: the right lung is on the image's left.
@@ -83,7 +83,7 @@ from scipy import ndimage as ndi
 
 from core.anatomy.types import Anatomy
 from core.data.case import Report
-from core.data.egd import DEFAULT_SCREEN_PPD, EGD_SCREEN_PX
+from core.gaze.published import DEFAULT_SCREEN_PPD, EGD_SCREEN_PX, FIXATION_DURATION
 from core.gaze.scanpath import Fixation, Scanpath
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ __all__ = [
 
 FIRST_FIXATION_MEAN = (0.52, 0.47)  # GazeSearch first-fixation mean (GAZE_FACTS section 2)
 FIRST_FIXATION_SD = 0.04  # design choice (not published)
-# Multiplies core.train.baselines.FIXATION_DURATION so that the pooled durations (with dwell
+# Multiplies core.gaze.published.FIXATION_DURATION so that the pooled durations (with dwell
 # and near-finding lengthening) land on the published median/mean; calibrated on a 300-read
 # phantom corpus (gazescope synth-report prints the comparison)
 BASE_DURATION_SCALE = 0.87
@@ -526,8 +526,6 @@ class _Gaze:
     """The growing scanpath with its clock."""
 
     def __init__(self, scene: ReadingScene, profile: ReaderProfile, rng: np.random.Generator):
-        from core.train.baselines import FIXATION_DURATION
-
         self.scene, self.profile, self.rng = scene, profile, rng
         self.mu = FIXATION_DURATION.mu + math.log(BASE_DURATION_SCALE * profile.duration_scale)
         self.sigma = FIXATION_DURATION.sigma

@@ -1,23 +1,31 @@
+import hashlib
+import json
 import math
+import shutil
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
+import torch
 
-import core.predictor as predictor_module
+import core.models.registry as registry_module
 from core.anatomy import REGION_IDS
 from core.data.case import ImageRef
 from core.errors import GazeScopeError, InputFileError
-from core.predictor import (
+from core.models import (
+    CAPABILITIES,
+    KINDS,
     Prediction,
     PredictionRequest,
     Predictor,
+    checkpoint_available,
     create_predictor,
     list_predictors,
+    predictor_kind,
     register_predictor,
+    trained_models_dir,
 )
-from core.report import ReportSentence, SentenceEvidence
-from core.train.baselines import (
+from core.models.baselines import (
     ABCDEF_JITTER,
     ABCDEF_TEMPLATE,
     DEFAULT_N_FIXATIONS,
@@ -27,8 +35,10 @@ from core.train.baselines import (
     abcdef_stations,
     fit_lognormal,
 )
+from core.models.checkpoint import CheckpointError, load_pretrained, save_pretrained
+from core.report import ReportSentence, SentenceEvidence
 
-BASELINES = ("abcdef", "centre", "centre-bias", "uniform")
+BASELINES = ("abcdef", "centre", "centre-bias", "uniform")  # what the baselines module defines
 IMAGE = ImageRef("img-1", None, 2000, 2500)
 
 
@@ -41,8 +51,10 @@ def _request(**kw) -> PredictionRequest:
 # ---------------------------------------------------------------- registry ---------------
 
 
-def test_baselines_are_registered_and_described():
+def test_baselines_are_registered_with_their_kind_and_described():
+    assert list_predictors(kind="baseline") == list(BASELINES)
     assert set(BASELINES) <= set(list_predictors())
+    assert all(predictor_kind(n) == "baseline" for n in BASELINES)
     assert list_predictors("centre*") == ["centre", "centre-bias"]
     for name in BASELINES:
         p = create_predictor(name)
@@ -76,17 +88,22 @@ def test_registering_a_new_predictor_and_twice_under_one_name():
             return Prediction(request.image.image_id, findings={"cardiomegaly": self.config.value})
 
     try:
-        register_predictor("test-constant")(Constant)
-        register_predictor("test-constant")(Constant)  # same object again: fine
+        register_predictor("test-constant", kind="classifier")(Constant)
+        register_predictor("test-constant", kind="classifier")(Constant)  # same again: fine
         with pytest.raises(ValueError, match="registered twice"):
-            register_predictor("test-constant")(type("Other", (Constant,), {}))
+            register_predictor("test-constant", kind="classifier")(type("Other", (Constant,), {}))
+        with pytest.raises(ValueError, match="kind must be one of"):
+            register_predictor("test-other", kind="oracle")
+        assert predictor_kind("test-constant") == "classifier"
+        assert "test-constant" in list_predictors(kind="classifier")
+        assert "test-constant" not in list_predictors(kind="baseline")
         p = create_predictor("test-constant", value=0.25)
         out = p(_request())
         assert out.findings == {"cardiomegaly": 0.25}
         assert out.model == "test-constant" and out.version == "0" and "predict" in out.timings_s
         assert "value=0.25" in p.describe()
     finally:
-        predictor_module._REGISTRY.pop("test-constant", None)
+        registry_module._REGISTRY.pop("test-constant", None)
 
 
 # ---------------------------------------------------------------- every predictor ---------
@@ -249,3 +266,161 @@ def test_scanpath_length_precedence():
     assert len(create_predictor("uniform", n_fixations=4)(req).scanpaths[0]) == 4  # config wins
     plain = create_predictor("uniform")(_request(k=1))
     assert len(plain.scanpaths[0]) == DEFAULT_N_FIXATIONS
+
+
+# ---------------------------------------------------------------- every registered one ----
+
+
+def _build(name):
+    """The registered predictor, untrained (``checkpoint=None``) when its weights are absent."""
+    return create_predictor(name, **({} if checkpoint_available(name) else {"checkpoint": None}))
+
+
+def _as_comparable(out: Prediction):
+    return (
+        [s.to_array().tolist() for s in out.scanpaths],
+        None if out.saliency is None else out.saliency.tolist(),
+        {k: v.tolist() for k, v in out.attention.items()},
+        out.findings,
+        [(s.text, s.region_ids, s.finding_id) for s in out.sentences],
+    )
+
+
+@pytest.mark.parametrize("name", list_predictors())
+def test_every_registered_predictor_keeps_the_contract(name):
+    assert predictor_kind(name) in KINDS
+    p = _build(name)
+    assert isinstance(p, Predictor) and p.name == name and p.capabilities <= CAPABILITIES
+    request = PredictionRequest(IMAGE, k=2, seed=3, n_fixations=6, saliency_shape=(8, 6))
+    if p.needs_image:
+        request = PredictionRequest.from_radiograph(_radiograph(), k=2, seed=3, n_fixations=6)
+    a, b = p(request), p(request)
+    assert _as_comparable(a) == _as_comparable(b)  # same seed, same output
+    assert a.model == name
+    if "scanpath" in p.capabilities:
+        assert len(a.scanpaths) == 2
+    if "saliency" in p.capabilities:
+        assert a.saliency is not None
+
+
+def _radiograph():
+    from core.io.radiograph import Radiograph
+
+    y, x = np.mgrid[0:96, 0:80] / 96.0
+    return Radiograph(((x + y) / 2).astype(np.float32), "0" * 64, "ramp.png")
+
+
+# ---------------------------------------------------------------- checkpoints ------------
+
+
+@dataclass
+class _TinyConfig:
+    width: int = 4
+    scales: tuple[float, ...] = (1.0, 2.0)
+    label: str = "tiny"
+
+
+class _TinyNet(torch.nn.Module):
+    def __init__(self, config: _TinyConfig):
+        super().__init__()
+        self.config = config
+        self.linear = torch.nn.Linear(3, config.width)
+        self.head = torch.nn.Linear(config.width, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.linear(x)))
+
+
+def test_save_and_load_pretrained_round_trip(tmp_path):
+    torch.manual_seed(0)
+    net = _TinyNet(_TinyConfig(width=5, scales=(0.5, 3.0)))
+    net(torch.ones(2, 3)).sum().backward()  # a forward/backward before saving changes nothing
+    out = save_pretrained(
+        tmp_path / "tiny",
+        net,
+        net.config,
+        model_type="tiny-test",
+        card="# Tiny\n\nA test model.",
+        labels=["a", "b"],
+        preprocessing={"grid": 8},
+        training_data={"dataset": "none", "loss": math.inf},
+        metrics={"auc": math.nan},
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+    ]
+    raw = json.loads((out / "config.json").read_text())  # strict JSON: inf/nan became null
+    assert raw["format_version"] == 1 and raw["model_type"] == "tiny-test"
+    assert raw["config"] == {"width": 5, "scales": [0.5, 3.0], "label": "tiny"}
+    assert raw["labels"] == ["a", "b"] and raw["metrics"] == {"auc": None}
+    assert raw["training_data"]["loss"] is None and raw["gazescope_version"]
+    module, config, meta = load_pretrained(out, _TinyNet, _TinyConfig)
+    assert config == _TinyConfig(width=5, scales=(0.5, 3.0))  # tuples come back as tuples
+    assert not module.training
+    x = torch.randn(4, 3)
+    assert torch.equal(module(x), net(x))
+    assert (
+        meta["weights_sha256"]
+        == hashlib.sha256((out / "model.safetensors").read_bytes()).hexdigest()
+    )
+    assert (out / "README.md").read_text().startswith("# Tiny")
+
+
+def test_load_pretrained_names_the_folder_when_it_is_missing_or_corrupt(tmp_path):
+    with pytest.raises(CheckpointError, match=r"checkpoint .*nowhere: no such folder"):
+        load_pretrained(tmp_path / "nowhere", _TinyNet, _TinyConfig)
+    good = save_pretrained(
+        tmp_path / "good", _TinyNet(_TinyConfig()), _TinyConfig(), model_type="t", card="c"
+    )
+    bad = tmp_path / "bad"
+    shutil.copytree(good, bad)
+    (bad / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError, match=r"bad: model.safetensors cannot be read"):
+        load_pretrained(bad, _TinyNet, _TinyConfig)
+    (bad / "model.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="model.safetensors is missing"):
+        load_pretrained(bad, _TinyNet, _TinyConfig)
+    shutil.copy(good / "model.safetensors", bad / "model.safetensors")
+    (bad / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="config.json is not valid JSON"):
+        load_pretrained(bad, _TinyNet, _TinyConfig)
+    meta = json.loads((good / "config.json").read_text())
+    meta["config"]["width"] = 7  # weights of width 4 do not fit a width-7 net
+    (bad / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="weights do not fit _TinyNet"):
+        load_pretrained(bad, _TinyNet, _TinyConfig)
+    meta["format_version"] = 99
+    (bad / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="format_version 99"):
+        load_pretrained(bad, _TinyNet, _TinyConfig)
+    assert issubclass(CheckpointError, GazeScopeError)
+
+
+def test_default_checkpoint_is_passed_unless_overridden(tmp_path, monkeypatch):
+    seen = []
+
+    class Needy(Predictor):
+        name = "test-needy"
+        capabilities = frozenset({"findings"})
+
+        def __init__(self, checkpoint=None):
+            seen.append(checkpoint)
+
+        def predict(self, request):
+            return Prediction(request.image.image_id)
+
+    monkeypatch.setenv("GAZESCOPE_MODELS", str(tmp_path))
+    assert trained_models_dir() == tmp_path
+    try:
+        register_predictor("test-needy", kind="scanpath", default_checkpoint="needy-v1")(Needy)
+        assert not checkpoint_available("test-needy")
+        create_predictor("test-needy")
+        create_predictor("test-needy", checkpoint=None)
+        assert seen == [tmp_path / "needy-v1", None]
+        (tmp_path / "needy-v1").mkdir()
+        (tmp_path / "needy-v1" / "config.json").write_text("{}")
+        assert checkpoint_available("test-needy") and checkpoint_available("uniform")
+    finally:
+        registry_module._REGISTRY.pop("test-needy", None)

@@ -2,7 +2,7 @@
 
 Every baseline produces ``k`` seeded scanpath samples and a saliency map, so any learned model
 can be put next to them in the same table. What they know, and where it comes from
-(``/work/shared/reference/GAZE_FACTS.md``, section 2, figures from the public GazeSearch
+(:mod:`core.gaze.published`: GAZE_FACTS section 2, figures from the public GazeSearch
 scanpaths of REFLACX/EGD-CXR radiologists):
 
 =================  ==========================================================================
@@ -24,7 +24,7 @@ scanpaths of REFLACX/EGD-CXR radiologists):
 Durations (all baselines): a lognormal fitted by least squares in log space to the published
 median 0.28 s, mean 0.32 s and 5-95 % range 0.13-0.63 s (:func:`fit_lognormal`): mu = -1.2575,
 sigma = 0.4800, i.e. median 0.284 s, mean 0.319 s, 5 % 0.129 s, 95 % 0.626 s - every statistic
-within 2 % of the published one (``python -m core.train.baselines`` prints the fit). Fixation
+within 2 % of the published one (``python -m core.models.baselines`` prints the fit). Fixation
 ``k`` starts when fixation ``k - 1`` ends (saccade time unknown, counted as zero).
 
 Scanpath length: ``config.n_fixations`` when set, else the request's ``n_fixations`` (the
@@ -38,20 +38,32 @@ Sides: image x grows to the right; on a frontal film in radiological convention 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import least_squares
 from scipy.special import ndtr, ndtri
-from scipy.stats import norm, truncnorm
+from scipy.stats import truncnorm
 
 from core.data.case import ImageRef
-from core.data.egd import DEFAULT_SCREEN_PPD, EGD_SCREEN_PX
 from core.gaze.maps import gaussian_heatmap
+from core.gaze.published import (
+    DEFAULT_N_FIXATIONS,
+    DEGREE_OF_HEIGHT,
+    DURATION_MEAN_S,
+    DURATION_MEDIAN_S,
+    DURATION_Q05_S,
+    DURATION_Q95_S,
+    FIXATION_DURATION,
+    FIXATION_POSITION_MEAN,
+    FIXATION_POSITION_SD,
+    LogNormal,
+    fit_lognormal,
+)
 from core.gaze.scanpath import Scanpath
-from core.predictor import Prediction, PredictionRequest, Predictor, register_predictor
+from core.models.predictor import Prediction, PredictionRequest, Predictor
+from core.models.registry import register_predictor
 
 __all__ = [
     "ABCDEF_JITTER",
@@ -71,63 +83,9 @@ __all__ = [
     "fit_truncated_normal",
 ]
 
-# GAZE_FACTS section 2 (GazeSearch: 4,875 scanpaths of REFLACX / EGD-CXR radiologists)
-DURATION_MEDIAN_S, DURATION_MEAN_S = 0.28, 0.32
-DURATION_Q05_S, DURATION_Q95_S = 0.13, 0.63
-FIXATION_POSITION_MEAN: tuple[float, float] = (0.52, 0.48)  # (x, y) of the image
-FIXATION_POSITION_SD: tuple[float, float] = (0.22, 0.17)
-DEFAULT_N_FIXATIONS = 45  # EGD-CXR: ~49k fixations over 1,083 full reads
-# One degree of visual angle as a fraction of the image height, for recordings without pixels
-# per degree: EGD-CXR's assumed 40 screen px/degree with the image filling the 1080-px screen
-# height (portrait chest films on a landscape screen do). REFLACX's own ppd gives similar
-# values (~100 image px/degree on ~2,500-3,000 px tall images).
-DEGREE_OF_HEIGHT = DEFAULT_SCREEN_PPD / EGD_SCREEN_PX[1]
-
 
 # --------------------------------------------------------------------------------------------
 # Fitted distributions
-
-
-@dataclass(frozen=True)
-class LogNormal:
-    """``exp(N(mu, sigma^2))`` in seconds."""
-
-    mu: float
-    sigma: float
-
-    def __repr__(self) -> str:
-        return f"LogNormal(mu={self.mu:.4f}, sigma={self.sigma:.4f})"
-
-    @property
-    def median(self) -> float:
-        return math.exp(self.mu)
-
-    @property
-    def mean(self) -> float:
-        return math.exp(self.mu + self.sigma**2 / 2)
-
-    def quantile(self, q: float) -> float:
-        return math.exp(self.mu + self.sigma * float(ndtri(q)))
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.lognormal(self.mu, self.sigma, size=n)
-
-
-def fit_lognormal(median: float, mean: float, q05: float, q95: float) -> LogNormal:
-    """The lognormal closest to four published statistics, least squares on their logarithms.
-
-    log median = mu, log mean = mu + sigma^2 / 2, log q = mu +/- 1.645 sigma: four equations,
-    two unknowns; each statistic weighs the same in relative terms.
-    """
-    z = float(norm.ppf(0.95))
-    target = np.log([median, mean, q05, q95])
-
-    def residuals(p: np.ndarray) -> np.ndarray:
-        mu, s = p
-        return np.array([mu, mu + s * s / 2, mu - z * s, mu + z * s]) - target
-
-    fit = least_squares(residuals, x0=[math.log(median), 0.5], bounds=([-10, 1e-6], [10, 10]))
-    return LogNormal(float(fit.x[0]), float(fit.x[1]))
 
 
 def fit_truncated_normal(
@@ -147,11 +105,6 @@ def fit_truncated_normal(
 
     fit = least_squares(residuals, x0=[mean, sd], bounds=([lo - 1, 1e-4], [hi + 1, 10]))
     return float(fit.x[0]), float(fit.x[1])
-
-
-FIXATION_DURATION = fit_lognormal(
-    DURATION_MEDIAN_S, DURATION_MEAN_S, DURATION_Q05_S, DURATION_Q95_S
-)
 
 
 @lru_cache(maxsize=1)
@@ -290,7 +243,7 @@ def _aspect(image: ImageRef) -> float:
     return image.height_px / image.width_px if image.width_px > 0 else 1.0
 
 
-@register_predictor("centre")
+@register_predictor("centre", kind="baseline")
 class CentreBaseline(_Baseline):
     """Every fixation at the image centre."""
 
@@ -304,7 +257,7 @@ class CentreBaseline(_Baseline):
         return gaussian_heatmap(np.array([[0.5, 0.5]]), shape, sigma)
 
 
-@register_predictor("centre-bias")
+@register_predictor("centre-bias", kind="baseline")
 class CentreBiasBaseline(_Baseline):
     """Independent fixations from the published on-image fixation spread."""
 
@@ -322,7 +275,7 @@ class CentreBiasBaseline(_Baseline):
         return np.outer(_truncated_cell_mass(my, sy, gh), _truncated_cell_mass(mx, sx, gw))
 
 
-@register_predictor("abcdef")
+@register_predictor("abcdef", kind="baseline")
 class AbcdefBaseline(_Baseline):
     """The ABCDEF checklist as a fixed template path, jittered per fixation."""
 
@@ -343,7 +296,7 @@ class AbcdefBaseline(_Baseline):
         )
 
 
-@register_predictor("uniform")
+@register_predictor("uniform", kind="baseline")
 class UniformBaseline(_Baseline):
     """Positions uniform over the image; the uniform density as saliency."""
 
@@ -354,9 +307,6 @@ class UniformBaseline(_Baseline):
 
     def _saliency(self, shape: tuple[int, int], image: ImageRef, n: int) -> np.ndarray:
         return np.full(shape, 1.0 / (shape[0] * shape[1]))
-
-
-BASELINES: tuple[str, ...] = ("centre", "centre-bias", "abcdef", "uniform")
 
 
 def describe_fits() -> str:

@@ -1,4 +1,4 @@
-"""The ``Predictor`` interface every model and baseline implements, and its registry.
+"""The ``Predictor`` interface every model and baseline implements.
 
 A predictor takes a :class:`PredictionRequest` (which image, how many scanpath samples, a seed)
 and returns a :class:`Prediction` in house units: normalised coordinates of the *original*
@@ -13,38 +13,26 @@ image, seconds. What a predictor can produce is declared in ``capabilities``:
 ``sentences``   ``Prediction.sentences``: ``[ReportSentence]``
 ==============  ===========================================================================
 
-Registry (timm style)::
-
-    @register_predictor("centre-bias")
-    class CentreBias(Predictor): ...
-
-    predictor = create_predictor("centre-bias", n_fixations=20)   # overrides -> its config
-    list_predictors()                                            # ['abcdef', 'centre', ...]
-
-Registered names come from the modules in :data:`PREDICTOR_MODULES`, imported on first use; a
-learned model registers itself the same way and is listed there.
+The registry that names and builds predictors is :mod:`core.models.registry`.
 
 Determinism: the same request (same seed) gives the same scanpaths, maps and scores. Every
-predictor must honour this (``tests/test_predictor.py`` checks every registered one).
+predictor must honour this (``tests/test_models.py`` checks every registered one).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import importlib
 import logging
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.data.case import ImageRef
-from core.errors import GazeScopeError, InputFileError
+from core.errors import InputFileError
 from core.gaze.scanpath import Scanpath
 from core.report.sentence import ReportSentence
 from core.vocabulary import FINDING_IDS
@@ -56,20 +44,14 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CAPABILITIES",
-    "PREDICTOR_MODULES",
     "Prediction",
     "PredictionRequest",
     "Predictor",
-    "create_predictor",
-    "list_predictors",
-    "register_predictor",
 ]
 
 CAPABILITIES: frozenset[str] = frozenset(
     {"scanpath", "saliency", "attention", "findings", "sentences"}
 )
-# modules whose import registers predictors; a learned model adds its module here
-PREDICTOR_MODULES: tuple[str, ...] = ("core.train.baselines",)
 _SUM_TOLERANCE = 1e-6
 
 
@@ -219,51 +201,3 @@ class Predictor(ABC):
             conf = ", ".join(f"{f.name}={getattr(config, f.name)!r}" for f in fields(config))
         caps = ", ".join(sorted(self.capabilities))
         return f"{self.name} {self.version} [{caps}]" + (f" ({conf})" if conf else "")
-
-
-# --------------------------------------------------------------------------------------------
-# Registry
-
-P = TypeVar("P", bound=Callable[..., Predictor])
-_REGISTRY: dict[str, Callable[..., Predictor]] = {}
-
-
-def register_predictor(name: str) -> Callable[[P], P]:
-    """Register a predictor class (or factory) under ``name``; ``create_predictor`` builds it."""
-
-    def deco(factory: P) -> P:
-        if name in _REGISTRY and _REGISTRY[name] is not factory:
-            raise ValueError(f"predictor {name!r} registered twice")
-        _REGISTRY[name] = factory
-        return factory
-
-    return deco
-
-
-def _load_modules() -> None:
-    for module in PREDICTOR_MODULES:
-        importlib.import_module(module)
-
-
-def list_predictors(pattern: str | None = None) -> list[str]:
-    """Sorted registered names, optionally filtered by a glob ``pattern``."""
-    _load_modules()
-    names = sorted(_REGISTRY)
-    return [n for n in names if pattern is None or fnmatch.fnmatch(n, pattern)]
-
-
-def create_predictor(name: str, **overrides: Any) -> Predictor:
-    """Build the predictor registered as ``name``; ``overrides`` go to its constructor/config.
-
-    An unknown name or override raises ``GazeScopeError`` (a ``ValueError``) listing what is
-    known, so the CLI can show it in one line.
-    """
-    _load_modules()
-    if name not in _REGISTRY:
-        raise GazeScopeError(f"unknown predictor {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    try:
-        return _REGISTRY[name](**overrides)
-    except TypeError as err:
-        raise GazeScopeError(
-            f"predictor {name!r}: bad option(s) {sorted(overrides)}: {err}"
-        ) from None

@@ -15,7 +15,7 @@ from typing import Any
 
 from core.anatomy import locate
 from core.io import Radiograph, load_radiograph
-from core.predictor import PredictionRequest, create_predictor
+from core.models import PredictionRequest, create_predictor
 
 
 @dataclass

@@ -45,6 +45,15 @@ def stored_codes(rg: Radiograph) -> tuple[np.ndarray, float, float]:
     return codes, lo, scale
 
 
+def cached_image(sha256: str, cache_dir: Path) -> dict[str, Any] | None:
+    """The description :func:`write_image` wrote for this image, or None when not cached."""
+    path = cache_dir / "images" / f"{sha256}.png"
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists():
+        return {**json.loads(meta.read_text()), "path": str(path)}
+    return None
+
+
 def write_image(rg: Radiograph, cache_dir: Path) -> dict[str, Any]:
     """Encode the case image once (PNG, compress level 1) and describe it for the viewer.
 
@@ -52,8 +61,6 @@ def write_image(rg: Radiograph, cache_dir: Path) -> dict[str, Any]:
     """
     path = cache_dir / "images" / f"{rg.sha256}.png"
     meta = path.with_suffix(".json")
-    if path.exists() and meta.exists():
-        return {**json.loads(meta.read_text()), "path": str(path)}
     path.parent.mkdir(parents=True, exist_ok=True)
     codes, offset, scale = stored_codes(rg)
     rgb = np.zeros((*codes.shape, 3), np.uint8)

@@ -1,17 +1,18 @@
 """The app's glue between the UI, ``core.pipeline`` and ``core.store`` - no model or database
 logic of its own.
 
-``ReadingService`` opens cases (the pipeline's ``ReadingResult`` computed once per image and
-cached as JSON next to its encoded image; the prediction saved once to the store), turns them
+``ReadingService`` opens cases (the pipeline's ``ReadingResult`` computed once per image and app
+version and kept in the store, which also keeps the result for re-display; the encoded image
+cached on disk by hash), turns them
 into the browser's values (``app.payload``), records reviews through the store's repository
 functions and says which overlays a reader may see.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
+from collections import Counter
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,13 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from app.cases import CaseEntry, CaseLibrary
-from app.payload import ALL_OVERLAYS, finding_name, viewer_value, write_image
+from core.store import ERROR_CATEGORIES, SIGNIFICANCE, StoreInputError
+from app.payload import ALL_OVERLAYS, cached_image, finding_name, viewer_value, write_image
 
 logger = logging.getLogger(__name__)
 
-ERROR_CATEGORIES: tuple[str, ...] = ("false_finding", "omission", "wrong_location", "wrong_severity", "other")
-SIGNIFICANCES: tuple[str, ...] = ("none", "minor", "major")
-ACTIONS: tuple[str, ...] = ("accept", "edit", "reject")
 
 
 @dataclass
@@ -61,6 +60,7 @@ class ReadingService:
         self.seed = seed
         self._lock = threading.Lock()
         self._opened: dict[str, OpenedCase] = {}
+        self._readers: set[str] = set()
         for e in library.entries():
             store.ensure_case(e.sha256, source=e.source, licence=e.licence, display_name=e.name)
 
@@ -70,9 +70,16 @@ class ReadingService:
             self._pipeline = self._pipeline_factory()
         return self._pipeline
 
+    def ensure_reader(self, username: str) -> None:
+        """Register the signed-in reader with the store (once per process)."""
+        if username not in self._readers:
+            self.store.ensure_reader(username)
+            self._readers.add(username)
+
     # ---- cases ---------------------------------------------------------------------------
     def worklist(self, username: str, *, order: list[str] | None = None) -> list[dict[str, Any]]:
         """Rows for the worklist with this reader's status (``order``: a study's case order)."""
+        self.ensure_reader(username)
         status = self.store.case_status(username)
         entries = self.library.entries()
         if order is not None:
@@ -97,41 +104,30 @@ class ReadingService:
             return opened
 
     def _compute(self, entry: CaseEntry, progress: Callable[[float, str], None] | None) -> OpenedCase:
+        """Reuse the store's latest prediction made by this app version, else run the pipeline
+        and save its result; the encoded image is cached on disk by hash."""
         t0 = time.perf_counter()
-        cached = self.cache_dir / "results" / f"{entry.sha256}.json"
         timings: dict[str, float] = {}
-        result: dict[str, Any] | None = None
-        image: dict[str, Any] | None = None
-        if cached.exists():
-            payload = json.loads(cached.read_text())
-            if Path(payload["image"].get("path", "")).exists():
-                result, image = payload["result"], payload["image"]
-        if result is None or image is None:
+        record = self.store.latest_prediction(entry.sha256)
+        image = cached_image(entry.sha256, self.cache_dir)
+        if record is None or record.app_version != self.app_version:
             if progress:
                 progress(0.1, "reading the image and running the models")
             rr = self.pipeline.run_file(entry.path)
             timings["pipeline_ms"] = (time.perf_counter() - t0) * 1000
             if progress:
-                progress(0.8, "encoding the image")
-            result = rr.to_dict()
-            image = write_image(rr.radiograph, self.cache_dir)
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"result": result, "image": image}))
-            tmp.replace(cached)
-        record = self._prediction_for(entry.sha256, result)
-        sentence_ids = _sentence_ids(record, result)
-        timings["open_ms"] = (time.perf_counter() - t0) * 1000
-        return OpenedCase(entry, result, image, record.id, sentence_ids, timings)
+                progress(0.8, "saving the result")
+            record = self.store.save_prediction(
+                entry.sha256, rr.to_dict(), app_version=self.app_version, seed=self.seed
+            )
+            image = image or write_image(rr.radiograph, self.cache_dir)
+        elif image is None:
+            from core.io import load_radiograph
 
-    def _prediction_for(self, sha256: str, result: dict[str, Any]) -> Any:
-        """The store's latest prediction for the case when it holds these very sentences, else
-        a new one (so reviews always refer to the sentences the reader sees)."""
-        rec = self.store.latest_prediction(sha256)
-        texts = [s["text"] for s in result.get("sentences", [])]
-        if rec is not None and [s.text for s in rec.sentences] == texts:
-            return rec
-        return self.store.save_prediction(sha256, result, app_version=self.app_version, seed=self.seed)
+            image = write_image(load_radiograph(entry.path), self.cache_dir)
+        sentence_ids = {s.key: s.id for s in record.sentences}
+        timings["open_ms"] = (time.perf_counter() - t0) * 1000
+        return OpenedCase(entry, record.result, image, record.id, sentence_ids, timings)
 
     def add_upload(self, path: Path, display_name: str, progress: Callable[[float, str], None] | None = None) -> OpenedCase:
         """Run the pipeline on an uploaded file; a bad file raises its GazeScopeError and is
@@ -151,7 +147,9 @@ class ReadingService:
     def viewer_value(self, case: OpenedCase, *, allowed: tuple[str, ...] = ALL_OVERLAYS) -> dict[str, Any]:
         url = f"/gradio_api/file={case.image['path']}"
         rg = case.result["image"]
-        title = f"{case.entry.name}  ·  {rg.get('modality') or ''} {rg.get('view') or ''}  ·  {rg['width']}×{rg['height']}"
+        parts = [case.entry.name, " ".join(str(v) for v in (rg.get("modality"), rg.get("view")) if v),
+                 f"{rg['width']}×{rg['height']}"]
+        title = "  ·  ".join(p for p in parts if p)
         return viewer_value(case.result, case.image, url, title=title, allowed_overlays=allowed)
 
     def report_value(
@@ -160,17 +158,18 @@ class ReadingService:
     ) -> dict[str, Any]:
         """Findings and sentences with this reader's current reviews (never anyone else's)."""
         reviews = self.store.current_reviews(username, case.prediction_id)
-        by_sid = {}
+        revisions = Counter(r.sentence_id for r in self.store.review_history(username, case.prediction_id))
         db_to_sid = {v: k for k, v in case.sentence_db_ids.items()}
-        for db_id, rv in reviews.items():
-            sid = db_to_sid.get(db_id, db_id)
-            by_sid[sid] = {
+        by_sid = {
+            db_to_sid.get(db_id, str(db_id)): {
                 "action": rv.action,
                 "edited_text": rv.edited_text,
                 "error_category": rv.error_category,
                 "significance": rv.significance,
-                "revision": _revision(rv),
+                "revision": revisions.get(db_id, 1),
             }
+            for db_id, rv in reviews.items()
+        }
         findings = [
             {**f, "name": finding_name(f["finding"])} for f in case.result.get("findings", [])
         ] if show_ai else []
@@ -190,7 +189,7 @@ class ReadingService:
             "sentences_note": "No report sentences for this case.",
             "reviews": by_sid,
             "categories": list(ERROR_CATEGORIES),
-            "significances": list(SIGNIFICANCES),
+            "significances": list(SIGNIFICANCE),
             "answered": answered or [],
             "error": error,
         }
@@ -202,7 +201,10 @@ class ReadingService:
     def review(self, username: str, case: OpenedCase, request: dict[str, Any]) -> None:
         """Record one accept/edit/reject (the store validates; StoreInputError on bad input)."""
         sid = str(request.get("sentence_id"))
-        db_id = case.sentence_db_ids.get(sid, sid)
+        if sid not in case.sentence_db_ids:
+            raise StoreInputError(f"unknown sentence {sid!r} for this case")
+        db_id = case.sentence_db_ids[sid]
+        self.ensure_reader(username)
         self.store.add_review(
             username,
             case.prediction_id,
@@ -214,12 +216,3 @@ class ReadingService:
             client_request_id=str(request.get("client_request_id")),
         )
 
-
-def _sentence_ids(record: Any, result: dict[str, Any]) -> dict[str, Any]:
-    """Map the result's sentence ids ("s0", ...) to the store's, by position (same order)."""
-    ids = [s["id"] for s in result.get("sentences", [])]
-    return {sid: getattr(rec, "id", sid) for sid, rec in zip(ids, record.sentences, strict=False)}
-
-
-def _revision(review: Any) -> int:
-    return int(getattr(review, "revision", 0) or (2 if getattr(review, "supersedes_id", None) else 1))

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.anatomy_eval",
     "core.commands.synth",
     "core.commands.synth_report",
+    "core.commands.serve",
 )
 
 EXIT_BAD_INPUT = 2

@@ -50,6 +50,7 @@ def create_app(
     examples_dir: Path | None = None,
     login_button: bool = False,
     store: Any = None,
+    phantoms: tuple[tuple[int, tuple[str, ...]], ...] | None = None,
 ) -> App:
     """Open the store (``db_url``, else ``$GAZESCOPE_DB``, else ./gazescope.sqlite), list the
     cases (bundled examples, phantoms generated once into the cache, earlier uploads) and build
@@ -59,7 +60,9 @@ def create_app(
 
     cache = Path(cache_dir or os.environ.get(CACHE_ENV) or DEFAULT_CACHE).resolve()
     cache.mkdir(parents=True, exist_ok=True)
-    kwargs = {} if examples_dir is None else {"examples_dir": examples_dir}
+    kwargs: dict[str, Any] = {} if examples_dir is None else {"examples_dir": examples_dir}
+    if phantoms is not None:
+        kwargs["phantoms"] = phantoms
     library = CaseLibrary(cache, **kwargs)
     service = ReadingService(
         store if store is not None else open_store(db_url), library, default_pipeline,

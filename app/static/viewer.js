@@ -58,13 +58,13 @@ async function loadImage(info, seq) {
   fctx.drawImage(bmp, 0, 0);
   const rgba = fctx.getImageData(0, 0, bmp.width, bmp.height);
   const n = bmp.width * bmp.height, src = rgba.data, vals = new Uint16Array(n);
-  let lo = 65535, hi = 0;
+  let lo = 65535, hi = 0, sum = 0;
   for (let i = 0, j = 0; i < n; i++, j += 4) {
     const v = (src[j] << 8) | src[j + 1];
-    vals[i] = v; if (v < lo) lo = v; if (v > hi) hi = v;
+    vals[i] = v; sum += v; if (v < lo) lo = v; if (v > hi) hi = v;
   }
   Object.assign(S, { vals, w: bmp.width, h: bmp.height, full, fullCtx: fctx, imgData: rgba });
-  root.dataset.valueRange = lo + ',' + hi;
+  root.dataset.valueStats = lo + ',' + hi + ',' + sum; // lets tests check the decode was lossless
   return true;
 }
 
@@ -314,7 +314,7 @@ function step(dir) { // jump to the next/previous fixation onset
   const path = currentPath();
   const starts = path.map((f) => f.start_s);
   if (dir > 0) { const nx = starts.find((s) => s > S.play.t + 1e-9); S.play.t = nx !== undefined ? nx : pathEnd(path); }
-  else { const pv = starts.filter((s) => s < S.play.t - 1e-9); S.play.t = pv.length > 1 ? pv[pv.length - 2] : 0; }
+  else { const n = starts.filter((s) => s <= S.play.t).length; S.play.t = n >= 2 ? starts[n - 2] : -1e-6; }
   drawScanpath(); drawHighlight();
 }
 
@@ -375,8 +375,8 @@ async function render(data) {
 }
 
 // ---- toolbar -----------------------------------------------------------------------------
-root.querySelector('.gs-toolbar').addEventListener('click', (e) => {
-  const b = e.target.closest('[data-act]');
+root.addEventListener('click', (e) => {
+  const b = e.target.closest('.gs-toolbar [data-act]');
   if (!b || !S.data) return;
   const [cw, ch] = stageSize();
   ({

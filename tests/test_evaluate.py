@@ -10,9 +10,7 @@ from fixtures_evaluate import make_egd_tree, make_gazesearch_file, make_reflacx_
 from core.cli import main
 from core.data.case import GazeCase, ImageRef, Read
 from core.errors import GazeScopeError
-from core.gaze.scanpath import Scanpath
-from core.models import Prediction, Predictor, create_predictor, list_predictors
-from core.train.evaluate import (
+from core.eval import (
     HUMAN,
     SALIENCY_METRICS,
     SCANPATH_METRICS,
@@ -22,6 +20,8 @@ from core.train.evaluate import (
     load_cases,
     scanpath_pair_metrics,
 )
+from core.gaze.scanpath import Scanpath
+from core.models import Prediction, Predictor, create_predictor, list_predictors
 
 FAST = EvaluationConfig(k=2, n_boot=500)
 BASELINES = list_predictors(kind="baseline")

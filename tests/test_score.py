@@ -7,16 +7,16 @@ from fixtures_evaluate import make_reflacx_tree, simulated_reads
 from core.cli import main
 from core.data.case import ImageRef
 from core.errors import GazeDataError, GazeScopeError
-from core.gaze.heatmap import scanpath_heatmap
-from core.gaze.published import DEGREE_OF_HEIGHT
-from core.gaze.scanpath import Scanpath
-from core.train.evaluate import HUMAN, EvaluationConfig, grid_of, load_cases, score_scanpaths
-from core.train.scanpath_files import (
+from core.eval import HUMAN, EvaluationConfig, grid_of, load_cases, score_scanpaths
+from core.eval.scanpath_files import (
     load_saliency_map,
     read_scanpath_file,
     write_scanpath_csv,
     write_scanpath_json,
 )
+from core.gaze.heatmap import scanpath_heatmap
+from core.gaze.published import DEGREE_OF_HEIGHT
+from core.gaze.scanpath import Scanpath
 
 SIZES = {"img-a": (2000, 2500), "img-b": (1800, 1500)}
 PERFECT = {

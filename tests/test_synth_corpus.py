@@ -15,17 +15,17 @@ import pytest
 from core.bench import BenchContext
 from core.cli import main
 from core.data.reflacx import read_reflacx
-from core.data.synth.corpus import (
+from core.data.synthetic import read_reader_table
+from core.errors import GazeScopeError
+from core.eval import HUMAN, load_cases
+from core.synth.corpus import (
     REFLACX_COLUMN,
     CorpusConfig,
     load_truth,
     plan_corpus,
-    read_reader_table,
     simulate_case,
     write_corpus,
 )
-from core.errors import GazeScopeError
-from core.train.evaluate import HUMAN, load_cases
 from core.vocabulary import REFLACX_CERTAINTY, REFLACX_PHASE_2_3
 
 SMALL = dict(n=5, readers=3, seed=7, size_px=128)

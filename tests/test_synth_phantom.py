@@ -11,7 +11,7 @@ import pytest
 
 from core.bench import BenchContext, registered
 from core.cli import main
-from core.data.synth import (
+from core.synth import (
     ANATOMY_MASKS,
     SYNTH_FINDINGS,
     FindingSpec,
@@ -20,8 +20,8 @@ from core.data.synth import (
     generate_phantom,
     sample_findings,
 )
-from core.data.synth.realism import image_statistics
-from core.data.synth.render import Tube, blur, render_tubes, resize
+from core.synth.realism import image_statistics
+from core.synth.render import Tube, blur, render_tubes, resize
 from core.vocabulary import FINDING_IDS
 
 SMALL = PhantomConfig(height_px=256, width_px=256)
@@ -242,9 +242,9 @@ def test_findings_change_the_image_inside_their_mask(finding, sign):
 def test_pneumothorax_removes_lung_markings():
     from dataclasses import replace
 
-    from core.data.synth.anatomy_model import Grid, build_anatomy, sample_patient
-    from core.data.synth.findings import apply_finding, resolve_specs
-    from core.data.synth.phantom import line_integral
+    from core.synth.anatomy_model import Grid, build_anatomy, sample_patient
+    from core.synth.findings import apply_finding, resolve_specs
+    from core.synth.phantom import line_integral
 
     rng = np.random.default_rng(0)
     b = build_anatomy(Grid(256, 256), sample_patient(rng, NO_TILT, "PA"), rng)
@@ -431,8 +431,8 @@ def test_phantom_command_compares_with_real_images(tmp_path, capsys):
 
 
 def test_load_gray_names_a_broken_file(tmp_path):
-    from core.data.synth.realism import load_gray
     from core.errors import NotAnImageError
+    from core.synth.realism import load_gray
 
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")

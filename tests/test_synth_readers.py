@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from core.data.case import Annotation, GazeCase, ImageRef
-from core.data.synth import FindingSpec, PhantomConfig, generate_phantom
-from core.data.synth.cases import NotReadable, nih_case, phantom_case
-from core.data.synth.dictation import finding_sentence
-from core.data.synth.readers import (
+from core.report.labeller import label_report
+from core.synth import FindingSpec, PhantomConfig, generate_phantom
+from core.synth.cases import NotReadable, nih_case, phantom_case
+from core.synth.dictation import finding_sentence
+from core.synth.readers import (
     DEFAULT_PANEL,
     FIRST_FIXATION_MEAN,
     CaseFinding,
@@ -22,7 +23,6 @@ from core.data.synth.readers import (
     read_case,
     resample_mask,
 )
-from core.report.labeller import label_report
 from core.vocabulary import PARENTS
 
 CFG = PhantomConfig(height_px=256, width_px=256)

@@ -29,7 +29,7 @@ def bench_cases(n_images: int, n_readers: int, n_fixations: int) -> list[GazeCas
 
 @benchmark("evaluate.runner")
 def _runner(ctx: BenchContext) -> list[BenchResult]:
-    from core.train.evaluate import EvaluationConfig, evaluate
+    from core.eval import EvaluationConfig, evaluate
 
     n_images, n_fix, k = (2, 8, 2) if ctx.quick else (12, 45, 5)
     cases = bench_cases(n_images, 3, n_fix)

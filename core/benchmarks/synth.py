@@ -9,7 +9,7 @@ from core.bench import BenchContext, BenchResult, benchmark, time_call
 
 @benchmark("synth.generate_phantom")
 def _generate(ctx: BenchContext) -> list[BenchResult]:
-    from core.data.synth.phantom import PhantomConfig, generate_phantom
+    from core.synth.phantom import PhantomConfig, generate_phantom
 
     size = 128 if ctx.quick else 512
     cfg = PhantomConfig(height_px=size, width_px=size)

@@ -15,7 +15,7 @@ from core.bench import BenchContext, BenchResult, benchmark, time_call
 
 @benchmark("synth_corpus.write")
 def _corpus(ctx: BenchContext) -> list[BenchResult]:
-    from core.data.synth.corpus import CorpusConfig, write_corpus
+    from core.synth.corpus import CorpusConfig, write_corpus
 
     n, size = (3, 128) if ctx.quick else (40, 512)
     config = CorpusConfig(n=n, readers=3, seed=0, size_px=size)
@@ -38,9 +38,9 @@ def _corpus(ctx: BenchContext) -> list[BenchResult]:
 def _read(ctx: BenchContext) -> list[BenchResult]:
     import itertools
 
-    from core.data.synth.cases import phantom_case
-    from core.data.synth.phantom import PhantomConfig, generate_phantom
-    from core.data.synth.readers import DEFAULT_PANEL, ReadingScene, read_case
+    from core.synth.cases import phantom_case
+    from core.synth.phantom import PhantomConfig, generate_phantom
+    from core.synth.readers import DEFAULT_PANEL, ReadingScene, read_case
 
     size = 128 if ctx.quick else 512
     ph = generate_phantom(3, config=PhantomConfig(height_px=size, width_px=size))

@@ -34,7 +34,7 @@ def report(args: argparse.Namespace, load) -> int:
     from PIL import Image
 
     from core.anatomy import render_overlay
-    from core.anatomy.evaluate import VISUAL_REVIEWS, evaluate_nih, orientation_pass_rates
+    from core.eval.anatomy import VISUAL_REVIEWS, evaluate_nih, orientation_pass_rates
 
     overlays: dict[str, np.ndarray] = {}
     if args.out:

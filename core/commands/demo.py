@@ -41,13 +41,13 @@ def run(args: argparse.Namespace) -> int:
     from core.anatomy import CONFIDENCE_THRESHOLD, locate
     from core.anatomy.render import render_overlay
     from core.data.nih import read_nih
-    from core.data.synth.cases import nih_case, phantom_case
-    from core.data.synth.phantom import FindingSpec, generate_phantom
-    from core.data.synth.readers import ReadingScene, default_panel, read_case
     from core.errors import InputFileError
     from core.gaze import Scanpath
     from core.gaze.render import render_scanpath
     from core.io import load_radiograph, summarize
+    from core.synth.cases import nih_case, phantom_case
+    from core.synth.phantom import FindingSpec, generate_phantom
+    from core.synth.readers import ReadingScene, default_panel, read_case
 
     t0 = time.perf_counter()
     out: Path = args.out

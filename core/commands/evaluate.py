@@ -3,7 +3,7 @@
 Prints the protocol, then a table of metric rows x predictor columns (``mean [lo, hi]``, 95 %
 bootstrap interval over images) with the human ceiling as the last column when the dataset has
 several readers per image, then what was skipped and why; writes ``evaluation.json`` and
-``evaluation.csv`` to ``--out``. The protocol is documented in ``core/train/EVALUATION.md``.
+``evaluation.csv`` to ``--out``. The protocol is documented in ``core/eval/EVALUATION.md``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.train.evaluate import EvaluationResult
+    from core.eval import EvaluationResult
 
-DATASET_CHOICES = ("reflacx", "egd", "gazesearch", "nih", "synthetic")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,9 +23,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "evaluate",
         help="score scanpath/saliency predictors and baselines against human readers",
         description="Score predictors against the human reads of a dataset (protocol: "
-        "core/train/EVALUATION.md).",
+        "core/eval/EVALUATION.md).",
     )
-    p.add_argument("--dataset", choices=DATASET_CHOICES, help="required unless --list")
+    from core.data.datasets import dataset_names
+
+    p.add_argument("--dataset", choices=dataset_names(), help="required unless --list")
     p.add_argument(
         "--root",
         type=Path,
@@ -70,8 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.errors import GazeScopeError
+    from core.eval import EvaluationConfig, evaluate, load_cases
     from core.models import create_predictor, list_predictors
-    from core.train.evaluate import EvaluationConfig, evaluate, load_cases
 
     if args.list:
         for name in list_predictors():

@@ -68,8 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from core.data.synth.findings import SYNTH_FINDINGS, FindingSpec
-    from core.data.synth.phantom import PhantomConfig, generate_phantom
+    from core.synth.findings import SYNTH_FINDINGS, FindingSpec
+    from core.synth.phantom import PhantomConfig, generate_phantom
 
     if args.compare_real is not None:
         return _compare(args)
@@ -207,8 +207,8 @@ def _save_overlay(path: Path, ph) -> None:
 def _compare(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from core.data.synth.phantom import PhantomConfig, generate_phantom
-    from core.data.synth.realism import STAT_NAMES, image_statistics, load_gray, summarise
+    from core.synth.phantom import PhantomConfig, generate_phantom
+    from core.synth.realism import STAT_NAMES, image_statistics, load_gray, summarise
 
     d = args.compare_real
     if not d.is_dir():

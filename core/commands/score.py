@@ -1,8 +1,8 @@
 """``gazescope score``: score your own predicted scanpaths (and saliency maps) against ground
 truth given as a scanpath file or as a dataset.
 
-File formats (CSV or JSON, normalised or pixel units): ``core/train/scanpath_files.py`` and
-``core/train/EVALUATION.md``. The protocol and the printed table are those of
+File formats (CSV or JSON, normalised or pixel units): ``core/eval/scanpath_files.py`` and
+``core/eval/EVALUATION.md``. The protocol and the printed table are those of
 ``gazescope evaluate``; k is however many samples the file gives per image.
 """
 
@@ -12,14 +12,15 @@ import argparse
 import os
 from pathlib import Path
 
-from core.commands.evaluate import DATASET_CHOICES, print_result
+from core.commands.evaluate import print_result
+from core.data.datasets import dataset_names
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "score",
         help="score predicted scanpaths from a CSV/JSON file against ground truth",
-        description="Score predicted scanpaths (CSV/JSON; see core/train/EVALUATION.md) against "
+        description="Score predicted scanpaths (CSV/JSON; see core/eval/EVALUATION.md) against "
         "ground-truth scanpaths from a file or a dataset.",
     )
     p.add_argument("--pred", required=True, type=Path, help="predicted scanpaths (CSV or JSON)")
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     gt = p.add_mutually_exclusive_group(required=True)
     gt.add_argument("--gt", type=Path, help="ground-truth scanpaths (CSV or JSON, 'reader' ids)")
-    gt.add_argument("--dataset", choices=DATASET_CHOICES, help="ground truth from a dataset")
+    gt.add_argument("--dataset", choices=dataset_names(), help="ground truth from a dataset")
     p.add_argument("--root", type=Path, help="dataset folder (with --dataset)")
     p.add_argument("--images", type=Path, help="dataset images folder (with --dataset)")
     p.add_argument("--split", help="keep one split of the dataset")
@@ -42,8 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.errors import GazeScopeError
-    from core.train.evaluate import EvaluationConfig, load_cases, score_scanpaths
-    from core.train.scanpath_files import load_saliency_dir, read_scanpath_file
+    from core.eval import EvaluationConfig, load_cases, score_scanpaths
+    from core.eval.scanpath_files import load_saliency_dir, read_scanpath_file
 
     pred = read_scanpath_file(args.pred)
     if pred.kind != "sample":

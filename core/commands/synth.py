@@ -6,7 +6,7 @@
 Same arguments, byte-identical files (whatever ``--workers``). Refuses a non-empty ``--out``;
 ``--force`` replaces a previous corpus there (only the corpus's own files; anything else is
 left, and a folder that is not a corpus is never touched). Layout and conventions:
-``core/data/synth/corpus.py``; the readers: ``core/data/synth/readers.py``.
+``core/synth/corpus.py``; the readers: ``core/synth/readers.py``.
 
 Speed: ``gazescope synth --out /tmp/synth1000 --n 1000 --readers 3 --seed 0 --workers 2`` took
 83 s and 95 s of wall time in two runs on this shared 2-core machine (512 px phantoms, 3000
@@ -55,8 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from core.data.synth.corpus import CorpusConfig, plan_corpus, write_corpus
     from core.errors import GazeScopeError
+    from core.synth.corpus import CorpusConfig, plan_corpus, write_corpus
 
     if args.real is not None and not (args.real / "labels.csv").is_file():
         raise GazeScopeError(f"{args.real}: no labels.csv (expected an NIH-sample layout folder)")

@@ -4,8 +4,8 @@
 
 Prints, per part of the corpus (phantoms; real NIH images when the corpus has them), the
 simulated figures next to the published real ones with the real source named on each row
-(``core/data/synth/gaze_realism.py``), then the inter-reader consistency (human ceiling of
-``core.train.evaluate``: MultiMatch MM and D-MM, saliency CC leave-one-reader-out, ...) on the
+(``core/eval/gaze_realism.py``), then the inter-reader consistency (human ceiling of
+``core.eval``: MultiMatch MM and D-MM, saliency CC leave-one-reader-out, ...) on the
 chosen split - the ceiling any model can reach on this corpus.
 """
 
@@ -55,9 +55,10 @@ def _v(x: float) -> str:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from core.data.synth.gaze_realism import consistency, gaze_statistics
     from core.errors import GazeScopeError
-    from core.train.evaluate import HUMAN
+    from core.eval import HUMAN
+    from core.eval.gaze_realism import consistency, gaze_statistics
+    from core.tables import text_table
 
     root = args.root
     manifest = root / "corpus.json"
@@ -85,11 +86,7 @@ def run(args: argparse.Namespace) -> int:
             )
             for r in stats.rows
         ]
-        widths = [max(len(x[c]) for x in (header, *rows)) for c in range(len(header))]
-        print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-        print("  ".join("-" * w for w in widths))
-        for r in rows:
-            print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        print(text_table(header, rows))
         for note in stats.notes:
             print(f"  note: {note}")
         if args.no_consistency:
@@ -102,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"\n  Inter-reader consistency ({label}, {result.protocol.get('n_images', 0)} images; "
             "each reader vs the other readers of the image, saliency leave-one-reader-out; "
-            "core.train.evaluate human ceiling, 95 % bootstrap CI over images):"
+            "core.eval human ceiling, 95 % bootstrap CI over images):"
         )
         got = False
         for m in _CEILING_METRICS:

@@ -1,4 +1,4 @@
-"""Dataset readers (REFLACX, EGD-CXR, GazeSearch, NIH sample) and the synthetic corpus.
+"""Dataset readers (REFLACX, EGD-CXR, GazeSearch, NIH sample) in house units.
 
 Every reader yields ``GazeCase`` records in house units.
 """

@@ -3,8 +3,10 @@ evaluation, with the fixation-duration distribution fitted to them.
 
 Figures (GAZE_FACTS section 2, from the public GazeSearch scanpaths of REFLACX / EGD-CXR
 radiologists: 4,875 scanpaths): fixation durations median 0.28 s, mean 0.32 s, 5-95 %
-0.13-0.63 s; on-image fixation positions mean (0.52, 0.48), SD (0.22, 0.17) of the image;
-EGD-CXR's roughly 45 fixations per full read (~49k fixations over 1,083 reads).
+0.13-0.63 s; saccade amplitudes median 0.17 image widths (25-75 % 0.10-0.31, 95 % 0.56);
+on-image fixation positions mean (0.52, 0.48), SD (0.22, 0.17) of the image; first fixation
+mean (0.52, 0.47); EGD-CXR's roughly 45 fixations per full read (~49k fixations over 1,083
+reads).
 
 Display geometry (EGD-CXR's): a 1920 x 1080 screen seen at an assumed 40 screen pixels per
 degree (1920 px across a ~53 cm (24") monitor at ~65 cm; EGD-CXR does not publish the viewing
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "AMPLITUDE_QUANTILES_W",
     "DEFAULT_N_FIXATIONS",
     "DEFAULT_SCREEN_PPD",
     "DEGREE_OF_HEIGHT",
@@ -32,6 +35,7 @@ __all__ = [
     "DURATION_Q05_S",
     "DURATION_Q95_S",
     "EGD_SCREEN_PX",
+    "FIRST_FIXATION_MEAN",
     "FIXATION_DURATION",
     "FIXATION_POSITION_MEAN",
     "FIXATION_POSITION_SD",
@@ -43,6 +47,9 @@ DURATION_MEDIAN_S, DURATION_MEAN_S = 0.28, 0.32
 DURATION_Q05_S, DURATION_Q95_S = 0.13, 0.63
 FIXATION_POSITION_MEAN: tuple[float, float] = (0.52, 0.48)  # (x, y) of the image
 FIXATION_POSITION_SD: tuple[float, float] = (0.22, 0.17)
+FIRST_FIXATION_MEAN: tuple[float, float] = (0.52, 0.47)  # (x, y) of the image
+# saccade amplitudes in image widths (isotropic frame): quantiles 25 %, 50 %, 75 %, 95 %
+AMPLITUDE_QUANTILES_W: dict[int, float] = {25: 0.10, 50: 0.17, 75: 0.31, 95: 0.56}
 DEFAULT_N_FIXATIONS = 45  # EGD-CXR: ~49k fixations over 1,083 full reads
 
 EGD_SCREEN_PX = (1920, 1080)

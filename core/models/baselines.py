@@ -194,6 +194,7 @@ class BaselineConfig:
 class _Baseline(Predictor):
     version = "1"
     needs_image = False
+    training_data = "none: published gaze statistics (core.gaze.published)"
     capabilities = frozenset({"scanpath", "saliency"})
 
     def __init__(self, config: BaselineConfig | None = None, **overrides: object) -> None:

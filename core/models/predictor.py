@@ -21,12 +21,15 @@ predictor must honour this (``tests/test_models.py`` checks every registered one
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,10 +37,12 @@ import numpy as np
 from core.data.case import ImageRef
 from core.errors import InputFileError
 from core.gaze.scanpath import Scanpath
+from core.jsonsafe import json_safe
 from core.report.sentence import ReportSentence
 from core.vocabulary import FINDING_IDS
 
 if TYPE_CHECKING:
+    from core.anatomy.types import Anatomy
     from core.io.radiograph import Radiograph
 
 logger = logging.getLogger(__name__)
@@ -73,6 +78,9 @@ class PredictionRequest:
     # default. The evaluation runner passes the image's median human scanpath length.
     n_fixations: int | None = None
     saliency_shape: tuple[int, int] | None = None  # (gh, gw) grid the caller wants the map on
+    # the image's anatomy when the caller already located it (the pipeline does), so models that
+    # use anatomy need not locate it again; None: locate it yourself if you need it
+    anatomy: Anatomy | None = field(default=None, repr=False, compare=False)
     _radiograph: Radiograph | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -180,6 +188,11 @@ class Predictor(ABC):
     version: str = ""
     needs_image: bool = False  # True: reads request.radiograph (pixels); False: never decodes
     capabilities: frozenset[str] = frozenset()
+    # one line saying what the predictor learned from ("none: ..." for baselines); a learned
+    # model's checkpoint says it instead (meta["training_data"])
+    training_data: str = ""
+    # a learned model keeps load_pretrained's meta here (config.json fields + weights_sha256)
+    meta: Mapping[str, Any] = MappingProxyType({})
 
     @abstractmethod
     def predict(self, request: PredictionRequest) -> Prediction:
@@ -192,6 +205,18 @@ class Predictor(ABC):
         prediction.model = prediction.model or self.name
         prediction.version = prediction.version or self.version
         return prediction
+
+    def model_info(self) -> dict[str, Any]:
+        """Name, version, weights hash and training data, for result records and model lists."""
+        data = self.meta.get("training_data") or self.training_data
+        if not isinstance(data, str):
+            data = json.dumps(json_safe(data), sort_keys=True)
+        return {
+            "name": self.name,
+            "version": self.version,
+            "weights_sha256": self.meta.get("weights_sha256"),
+            "training_data": data,
+        }
 
     def describe(self) -> str:
         """One line for protocol printouts: name, version, capabilities, config."""

@@ -18,7 +18,8 @@ new model registers itself by living in ``core/models/<name>.py`` - no list to e
 
 ``default_checkpoint`` names a folder under :func:`trained_models_dir`; ``create_predictor``
 passes it to the factory as ``checkpoint=<path>`` unless the caller gives ``checkpoint=``
-itself (``checkpoint=None`` asks for an untrained model, e.g. in tests).
+itself (``checkpoint=None`` asks for an untrained model, e.g. in tests). Learned models also
+take ``device=`` (``"cpu"``, ``"cuda"``); the pipeline passes it.
 """
 
 from __future__ import annotations

@@ -1,1 +1,4 @@
-"""Training and evaluation: the evaluation runner, baselines (training loops to come)."""
+"""Training loops of the learned models (``core/train/<model>.py``, ``gazescope train ...``).
+
+The models themselves live in :mod:`core.models`; everything that scores is in :mod:`core.eval`.
+"""

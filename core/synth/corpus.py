@@ -26,7 +26,7 @@ the phase-2/3 label columns with certainty 0-5 (0: not reported) and ``Support d
 boolean, ``Other`` the reported findings without a column (e.g. NIH pneumonia), CSVs written
 like pandas (``\\r\\n``, ``True``/``False``). Fixations: positions in pixels of the image,
 seconds from the start of the dictation audio, pixels per degree from the simulated display
-(``core.data.synth.readers.display_geometry``: the image fitted to a 1920 x 1080 screen at 40
+(``core.synth.readers.display_geometry``: the image fitted to a 1920 x 1080 screen at 40
 screen pixels per degree), window = the whole 8-bit range (width 256, level 128), the whole
 image shown, its place on the screen, pupil area a slow random walk around 1.0 (not modelled).
 Ellipses: one row per drawn ellipse (bounding box in pixels, certainty, its label column True).
@@ -54,8 +54,11 @@ import numpy as np
 
 from core.data.case import GazeCase
 from core.data.reflacx import REFLACX_FIXATION_COLUMNS
-from core.data.synth.cases import NotReadable, PreparedCase, nih_case, phantom_case
-from core.data.synth.readers import (
+from core.data.synthetic import READERS_TABLE
+from core.errors import GazeScopeError
+from core.jsonsafe import json_safe
+from core.synth.cases import NotReadable, PreparedCase, nih_case, phantom_case
+from core.synth.readers import (
     DEFAULT_PANEL,
     ReaderProfile,
     ReadingScene,
@@ -64,8 +67,6 @@ from core.data.synth.readers import (
     read_case,
     resample_mask,
 )
-from core.errors import GazeScopeError
-from core.jsonsafe import json_safe
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,6 @@ __all__ = [
     "CorpusConfig",
     "CorpusSummary",
     "load_truth",
-    "read_reader_table",
     "simulate_case",
     "write_corpus",
 ]
@@ -85,7 +85,6 @@ __all__ = [
 CORPUS_VERSION = "1.0"
 GENERATOR = "gazescope synth"
 MANIFEST = "corpus.json"
-READERS_TABLE = "synthetic_readers.csv"
 SPLITS = ("train", "validate", "test")
 SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
 DEFAULT_HELD_OUT = ("sim5",)
@@ -271,17 +270,6 @@ def load_truth(root: str | Path, dicom_id: str) -> dict[str, object]:
     return meta
 
 
-def read_reader_table(path: str | Path) -> dict[str, str]:
-    """``synthetic_readers.csv`` -> {REFLACX read id: simulated reader id}."""
-    from core.data._tables import CsvTable
-
-    out: dict[str, str] = {}
-    with CsvTable(Path(path), required=("id", "reader_id")) as table:
-        for row in table.rows():
-            out[row.text("id")] = row.text("reader_id")
-    return out
-
-
 # --------------------------------------------------------------------------------------------
 # One case
 
@@ -310,7 +298,7 @@ def simulate_case(
 ) -> SimulatedCase:
     """Make one image (phantom or real) and its reads, in memory.
 
-    Raises ``core.data.synth.cases.NotReadable`` for a real image whose anatomy is not trusted.
+    Raises ``core.synth.cases.NotReadable`` for a real image whose anatomy is not trusted.
     """
     profiles = {p.reader_id: p for p in panel}
     image, image_path = None, None
@@ -321,7 +309,7 @@ def simulate_case(
     }
     arrays: dict[str, np.ndarray] = {}
     if spec.source == "phantom":
-        from core.data.synth.phantom import ANATOMY_MASKS, PhantomConfig, generate_phantom
+        from core.synth.phantom import ANATOMY_MASKS, PhantomConfig, generate_phantom
 
         ph = generate_phantom(spec.seed, config=PhantomConfig(height_px=size_px, width_px=size_px))
         prepared = phantom_case(ph)
@@ -877,13 +865,13 @@ def _dataset_card(config: CorpusConfig, manifest: dict, splits: dict) -> str:
 
 **Everything here is synthetic: no real radiologist looked at these images.** The eye movements,
 labels, ellipses and dictated reports were produced by GazeScope's *simulated radiologists*
-(`core/data/synth/readers.py`), written in the exact layout of REFLACX (PhysioNet
+(`core/synth/readers.py`), written in the exact layout of REFLACX (PhysioNet
 `reflacx-xray-localization`) so that the same reader and training code consume it. Research
 software: no clinical claim; do not use it to judge a clinical system.
 
 - Generator: `{GENERATOR}` version {CORPUS_VERSION}; seed {config.seed}; made by
   `{command}`. The same arguments give byte-identical files (whatever `--workers`).
-- Images: {counts["by_source"]["phantom"]} chest radiograph phantoms (`core/data/synth/phantom.py`,
+- Images: {counts["by_source"]["phantom"]} chest radiograph phantoms (`core/synth/phantom.py`,
   {config.size_px} x {config.size_px} px, exact ground-truth anatomy and findings), {real}.
 - Reads: {counts["reads"]} ({config.readers} distinct simulated readers per image),
   {counts["fixations"]} fixations.
@@ -893,7 +881,7 @@ software: no clinical claim; do not use it to judge a clinical system.
    Real images (if any): anatomy by `core.anatomy.locate`, findings from the NIH labels, located
    only by the NIH/RSNA boxes or by what a label implies (cardiomegaly -> cardiac silhouette,
    effusion -> both costophrenic angles); unlocated findings may be reported but draw no gaze
-   (`core/data/synth/cases.py`). Real findings have conspicuity 0.6 (a default, not measured).
+   (`core/synth/cases.py`). Real findings have conspicuity 0.6 (a default, not measured).
 2. Each reader reads with its profile: a global look from the centre, a systematic ABCDEF
    search over the anatomy atlas, detection driven by conspicuity and skill (subtle findings
    are missed), dwell clusters and revisits on found findings, occasional false positives, and
@@ -917,7 +905,7 @@ model is tested on a reader it never trained on. The `split` column of
 `synthetic_readers.csv` (read id -> reader id; `gazescope evaluate --dataset synthetic` picks it
 up for the human ceiling), `cases.csv`, `splits.json`, `corpus.json`, and `truth/`: per image a
 JSON (findings with severity, conspicuity, side, location, box; labels; anatomy confidence) and
-an `.npz` of bit-packed masks (`core.data.synth.corpus.load_truth(root, dicom_id)` unpacks
+an `.npz` of bit-packed masks (`core.synth.corpus.load_truth(root, dicom_id)` unpacks
 them), and `truth/reads.csv` (per read and finding: found or missed, the detecting fixation,
 the first fixation on it, the certainty reported, when its sentence started; `finding_index`
 -1 is a false positive the reader reported).

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from core.data.synth.anatomy_model import LUNG_AIR_FRACTION, Build, Patient, Thorax
-from core.data.synth.render import Tube, blur, catmull_rom, render_tubes, resize, splat_segments
+from core.synth.anatomy_model import LUNG_AIR_FRACTION, Build, Patient, Thorax
+from core.synth.render import Tube, blur, catmull_rom, render_tubes, resize, splat_segments
 from core.vocabulary import FINDING_IDS
 
 __all__ = [

@@ -4,23 +4,23 @@ simulated radiologists who read them, and the synthetic gaze corpus.
 ``generate_phantom(seed, findings=..., config=...)`` returns a ``Phantom``: the display image,
 anatomy masks, the true cardiothoracic ratio and one ``PhantomFinding`` (mask, severity,
 side, location, conspicuity) per finding. ``sample_findings`` draws a documented case mix for
-corpora. See ``core.data.synth.phantom`` for the conventions.
+corpora. See ``core.synth.phantom`` for the conventions.
 
-``read_case(anatomy, findings, profile, seed)`` (``core.data.synth.readers``) simulates one
+``read_case(anatomy, findings, profile, seed)`` (``core.synth.readers``) simulates one
 radiologist's read: fixations, labels, ellipses and a dictated report with word timestamps;
-``DEFAULT_PANEL`` holds five distinct reader profiles. ``core.data.synth.corpus.write_corpus``
+``DEFAULT_PANEL`` holds five distinct reader profiles. ``core.synth.corpus.write_corpus``
 (``gazescope synth``) writes phantoms and real images read by the panel in the REFLACX layout;
-``core.data.synth.gaze_realism`` (``gazescope synth-report``) compares it with real figures.
+``core.eval.gaze_realism`` (``gazescope synth-report``) compares it with real figures.
 """
 
-from core.data.synth.findings import (
+from core.synth.findings import (
     DEFAULT_PREVALENCE,
     SEVERITY_MEANING,
     SYNTH_FINDINGS,
     FindingSpec,
     sample_findings,
 )
-from core.data.synth.phantom import (
+from core.synth.phantom import (
     ANATOMY_MASKS,
     Phantom,
     PhantomConfig,
@@ -28,7 +28,7 @@ from core.data.synth.phantom import (
     cardiothoracic_ratio,
     generate_phantom,
 )
-from core.data.synth.readers import (
+from core.synth.readers import (
     DEFAULT_PANEL,
     CaseFinding,
     ReaderProfile,

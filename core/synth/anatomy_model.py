@@ -5,7 +5,7 @@ Geometry lives in *field units*: x and y are measured in image widths from the t
 grid. Sides are the patient's: the right lung is on the image's left (small x).
 
 The anatomy is a set of 2-D *path-length maps* (cm along the beam) per material, which
-``core.data.synth.phantom`` combines into a line integral of attenuation:
+``core.synth.phantom`` combines into a line integral of attenuation:
 
 - ``soft_cm``: water-equivalent soft tissue of the body (chest wall, neck, arms, breasts);
 - ``lung_air_cm``: depth of aerated lung along the beam (after the heart has displaced it),
@@ -28,7 +28,7 @@ from functools import cached_property
 
 import numpy as np
 
-from core.data.synth.render import (
+from core.synth.render import (
     Tube,
     blur,
     blur_sum,

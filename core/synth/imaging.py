@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.data.synth.render import blur
+from core.synth.render import blur
 
 __all__ = ["MU_BONE", "MU_METAL", "MU_WATER", "Acquisition", "acquire"]
 

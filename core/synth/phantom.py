@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.data.synth.anatomy_model import (
+from core.io.radiograph import Radiograph
+from core.synth.anatomy_model import (
     LUNG_AIR_FRACTION,
     Build,
     Grid,
@@ -38,7 +39,7 @@ from core.data.synth.anatomy_model import (
     build_anatomy,
     sample_patient,
 )
-from core.data.synth.findings import (
+from core.synth.findings import (
     SYNTH_FINDINGS,
     Effect,
     FindingSpec,
@@ -47,9 +48,8 @@ from core.data.synth.findings import (
     resolve_specs,
     sample_findings,
 )
-from core.data.synth.imaging import MU_BONE, MU_METAL, MU_WATER, acquire
-from core.data.synth.render import blur
-from core.io.radiograph import Radiograph
+from core.synth.imaging import MU_BONE, MU_METAL, MU_WATER, acquire
+from core.synth.render import blur
 from core.vocabulary import FINDING_IDS, PARENTS
 
 __all__ = [

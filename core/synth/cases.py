@@ -42,9 +42,9 @@ import numpy as np
 
 from core.anatomy import CONFIDENCE_THRESHOLD, Anatomy, atlas_from_masks
 from core.data.case import GazeCase
-from core.data.synth.phantom import Phantom
-from core.data.synth.readers import CaseFinding, as_case_finding, resample_mask
 from core.errors import GazeScopeError
+from core.synth.phantom import Phantom
+from core.synth.readers import CaseFinding, as_case_finding, resample_mask
 from core.vocabulary import map_name
 
 __all__ = [

@@ -33,7 +33,7 @@ from core.data.case import Report, Word
 from core.vocabulary import finding
 
 if TYPE_CHECKING:
-    from core.data.synth.readers import ReaderProfile, ReportedFinding
+    from core.synth.readers import ReaderProfile, ReportedFinding
 
 __all__ = ["dictate", "finding_sentence", "normal_sentences", "place_phrase"]
 

@@ -45,7 +45,7 @@ The read, in order:
 4. **False positives.** With probability ``profile.false_positive_rate`` per read the reader
    dwells on a normal lung zone or costophrenic angle (2-3 fixations) and reports a finding
    there with certainty 2-3.
-5. **Dictation** (:mod:`core.data.synth.dictation`): one sentence per reported finding, started
+5. **Dictation** (:mod:`core.synth.dictation`): one sentence per reported finding, started
    an eye-voice lag after its dwell cluster ends (N(0.9, 0.25) s, clipped to 0.3-2 s: speakers
    fixate what they name about 0.9 s before naming it, Griffin & Bock 2000), normal statements
    after their checklist stage, speech never overlapping. The reader keeps looking (2-4
@@ -83,11 +83,16 @@ from scipy import ndimage as ndi
 
 from core.anatomy.types import Anatomy
 from core.data.case import Report
-from core.gaze.published import DEFAULT_SCREEN_PPD, EGD_SCREEN_PX, FIXATION_DURATION
+from core.gaze.published import (
+    DEFAULT_SCREEN_PPD,
+    EGD_SCREEN_PX,
+    FIRST_FIXATION_MEAN,  # GazeSearch first-fixation mean
+    FIXATION_DURATION,
+)
 from core.gaze.scanpath import Fixation, Scanpath
 
 if TYPE_CHECKING:
-    from core.data.synth.phantom import PhantomFinding
+    from core.synth.phantom import PhantomFinding
 
 __all__ = [
     "BASE_DURATION_SCALE",
@@ -110,7 +115,6 @@ __all__ = [
     "resample_mask",
 ]
 
-FIRST_FIXATION_MEAN = (0.52, 0.47)  # GazeSearch first-fixation mean (GAZE_FACTS section 2)
 FIRST_FIXATION_SD = 0.04  # design choice (not published)
 # Multiplies core.gaze.published.FIXATION_DURATION so that the pooled durations (with dwell
 # and near-finding lengthening) land on the published median/mean; calibrated on a 300-read
@@ -892,7 +896,7 @@ def read_case(
     ``PhantomFinding``s, masks on any grid spanning the image (resampled to the atlas grid). ``image_size_px = (width, height)`` of the image (default: the grid's size)
     sets pixels per degree and the saccade clock. Same arguments and seed, same read.
     """
-    from core.data.synth.dictation import dictate
+    from core.synth.dictation import dictate
 
     if isinstance(anatomy, ReadingScene):
         if findings is not None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.synth.render import blur
 from core.errors import NotAnImageError
+from core.synth.render import blur
 
 __all__ = ["STAT_NAMES", "image_statistics", "load_gray", "summarise"]
 

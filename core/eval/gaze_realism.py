@@ -18,7 +18,7 @@ REFLACX reader (what a user of the corpus sees) and its ``truth/`` files, and me
 - read length and the Spearman correlation of read duration with the number of findings.
 
 ``consistency(root, ...)`` is the inter-reader consistency - the human ceiling of
-``core.train.evaluate`` (each reader vs the other readers of the image, saliency
+``core.eval`` (each reader vs the other readers of the image, saliency
 leave-one-reader-out), i.e. what any model can reach on the corpus.
 """
 
@@ -35,7 +35,21 @@ from scipy.stats import spearmanr
 
 from core.data._tables import CsvTable
 from core.data.case import GazeCase
-from core.data.synth.corpus import load_truth
+from core.data.datasets import load_cases
+from core.eval.protocol import EvaluationConfig
+from core.eval.runner import evaluate
+from core.gaze.published import (
+    AMPLITUDE_QUANTILES_W,
+    DEFAULT_N_FIXATIONS,
+    DURATION_MEAN_S,
+    DURATION_MEDIAN_S,
+    DURATION_Q05_S,
+    DURATION_Q95_S,
+    FIRST_FIXATION_MEAN,
+    FIXATION_POSITION_MEAN,
+    FIXATION_POSITION_SD,
+)
+from core.synth.corpus import load_truth
 
 __all__ = [
     "REAL_FIGURES",
@@ -50,23 +64,23 @@ __all__ = [
 SEARCH_SUBSET_LENGTH = 6  # GazeSearch keeps at most 6 fixations per finding search
 _GS = "GazeSearch (REFLACX/EGD-CXR search scanpaths, <= 6 fixations)"
 _EGD = "EGD-CXR (1 radiologist, full reads with dictation)"
-# name -> (value, source); GAZE_FACTS section 2
+# name -> (value, source); GAZE_FACTS section 2 (core.gaze.published)
 REAL_FIGURES: dict[str, tuple[float, str]] = {
-    "duration median (s)": (0.28, _GS),
-    "duration mean (s)": (0.32, _GS),
-    "duration 5 % (s)": (0.13, _GS),
-    "duration 95 % (s)": (0.63, _GS),
-    "amplitude median (widths)": (0.17, _GS),
-    "amplitude 25 % (widths)": (0.10, _GS),
-    "amplitude 75 % (widths)": (0.31, _GS),
-    "amplitude 95 % (widths)": (0.56, _GS),
-    "fixation x mean": (0.52, _GS),
-    "fixation y mean": (0.48, _GS),
-    "fixation x SD": (0.22, _GS),
-    "fixation y SD": (0.17, _GS),
-    "first fixation x mean": (0.52, _GS),
-    "first fixation y mean": (0.47, _GS),
-    "fixations per read (mean)": (45.0, _EGD),
+    "duration median (s)": (DURATION_MEDIAN_S, _GS),
+    "duration mean (s)": (DURATION_MEAN_S, _GS),
+    "duration 5 % (s)": (DURATION_Q05_S, _GS),
+    "duration 95 % (s)": (DURATION_Q95_S, _GS),
+    "amplitude median (widths)": (AMPLITUDE_QUANTILES_W[50], _GS),
+    "amplitude 25 % (widths)": (AMPLITUDE_QUANTILES_W[25], _GS),
+    "amplitude 75 % (widths)": (AMPLITUDE_QUANTILES_W[75], _GS),
+    "amplitude 95 % (widths)": (AMPLITUDE_QUANTILES_W[95], _GS),
+    "fixation x mean": (FIXATION_POSITION_MEAN[0], _GS),
+    "fixation y mean": (FIXATION_POSITION_MEAN[1], _GS),
+    "fixation x SD": (FIXATION_POSITION_SD[0], _GS),
+    "fixation y SD": (FIXATION_POSITION_SD[1], _GS),
+    "first fixation x mean": (FIRST_FIXATION_MEAN[0], _GS),
+    "first fixation y mean": (FIRST_FIXATION_MEAN[1], _GS),
+    "fixations per read (mean)": (float(DEFAULT_N_FIXATIONS), _EGD),
 }
 
 
@@ -113,8 +127,6 @@ def load_corpus_cases(
 ) -> list[GazeCase]:
     """The corpus's cases through ``load_cases("synthetic", ...)``, kept to one source
     ("phantom" or "nih") and split when given."""
-    from core.train.evaluate import load_cases
-
     root = Path(root)
     table = _cases_table(root)
     cases = load_cases("synthetic", root)
@@ -303,10 +315,8 @@ def consistency(
     workers: int = 1,
     n_boot: int = 1000,
 ):
-    """Inter-reader consistency: ``core.train.evaluate.evaluate`` with no predictor, only its
+    """Inter-reader consistency: ``core.eval.evaluate`` with no predictor, only its
     human ceiling (each reader vs the others, saliency leave-one-reader-out)."""
-    from core.train.evaluate import EvaluationConfig, evaluate
-
     cases = load_corpus_cases(root, source=source, split=split)
     if limit is not None:
         cases = cases[:limit]

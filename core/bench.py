@@ -41,6 +41,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "core.benchmarks.evaluate",
     "core.benchmarks.anatomy",
     "core.benchmarks.synth_corpus",
+    "core.benchmarks.pipeline",
 )
 
 

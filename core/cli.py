@@ -29,6 +29,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.anatomy_eval",
     "core.commands.synth",
     "core.commands.synth_report",
+    "core.commands.report_eval",
+    "core.commands.predict",
     "core.commands.serve",
 )
 

@@ -9,8 +9,8 @@ The stages, each timed (``ReadingResult.timings_ms``):
 3. ``scanpath``: ``k`` seeded scanpath samples and a saliency map from the scanpath predictor.
 4. ``classifier``: finding probabilities and one attention map per finding (skipped without a
    classifier: no findings).
-5. ``report``: the draft report's sentences. Until the report generator is wired in
-   (CONTRACTS section 3, ``core.report.generate``), ``sentences`` is empty.
+5. ``report``: the draft report's sentences from :func:`core.report.generate_report` (one per
+   reported finding and per section's normal statement, each with its regions and evidence).
 
 Defaults (``"auto"``): the first registered model of the kind (sorted by name) whose checkpoint
 is in :func:`core.models.trained_models_dir`; else the ``abcdef`` baseline for scanpaths and no
@@ -46,6 +46,8 @@ from core.models import (
     list_predictors,
     predictor_kind,
 )
+from core.report import generate_report, probability_band
+from core.report.generate import REPORT_METHOD, REPORT_MODEL, REPORT_TRAINING
 from core.report.sentence import ReportSentence
 
 logger = logging.getLogger(__name__)
@@ -151,8 +153,7 @@ class ReadingResult:
             ],
             "saliency": None if self.saliency is None else _map_dict(self.saliency),
             "findings": [
-                # band: null until the report stage (core.report.probability_band) is wired in
-                {"finding": fid, "probability": p, "band": None}
+                {"finding": fid, "probability": p, "band": probability_band(p)}
                 for fid, p in sorted(self.findings.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
             "attention": {fid: _map_dict(m) for fid, m in sorted(self.attention.items())},
@@ -211,8 +212,8 @@ def _anatomy_dict(anatomy: Anatomy) -> dict[str, Any]:
 
 def _sentence_dict(sid: str, s: ReportSentence, scanpaths: list[Scanpath]) -> dict[str, Any]:
     ev = s.evidence
-    peak = None
-    if ev.attention is not None and np.size(ev.attention):
+    peak = None if ev.attention_peak is None else list(ev.attention_peak)
+    if peak is None and ev.attention is not None and np.size(ev.attention):
         gh, gw = np.shape(ev.attention)
         i, j = np.unravel_index(int(np.argmax(ev.attention)), (gh, gw))
         peak = [(j + 0.5) / gw, (i + 0.5) / gh]
@@ -232,7 +233,13 @@ def _sentence_dict(sid: str, s: ReportSentence, scanpaths: list[Scanpath]) -> di
             "attention_peak": peak,
             "fixations": [list(f) for f in ev.fixations],
             "dwell_s": float(dwell),
-            "measurement": None,  # the report stage links measurements (CONTRACTS section 3)
+            "measurement": None
+            if ev.measurement is None
+            else {
+                "id": ev.measurement.id,
+                "value": ev.measurement.value,
+                "unit": ev.measurement.unit,
+            },
         },
     }
 
@@ -308,6 +315,7 @@ class ReadingPipeline:
         out.append(ModelInfo("scanpath", **self.scanpath.model_info()))
         if self.classifier is not None:
             out.append(ModelInfo("classifier", **self.classifier.model_info()))
+        out.append(ModelInfo("report", REPORT_MODEL, REPORT_METHOD, None, REPORT_TRAINING))
         return out
 
     def run_file(self, path: str | Path, **kwargs: Any) -> ReadingResult:
@@ -362,7 +370,11 @@ class ReadingPipeline:
             findings, attention = dict(out.findings), dict(out.attention)
             timings["classifier"] = (time.perf_counter() - t0) * 1000
 
-        sentences: list[ReportSentence] = []  # the report stage (CONTRACTS section 3) goes here
+        t0 = time.perf_counter()
+        sentences = generate_report(
+            findings, anatomy, scanpaths=gaze.scanpaths, attention=attention
+        )
+        timings["report"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - t_start) * 1000
         return ReadingResult(
             image=ImageInfo.of(radiograph),

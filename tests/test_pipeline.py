@@ -95,16 +95,20 @@ def test_to_dict_has_the_documented_schema_and_is_strict_json(result, radiograph
     assert d["saliency"]["shape"] == [64, 64] and math.isclose(
         sum(map(sum, d["saliency"]["data"])), 1.0
     )
-    assert d["findings"] == [] and d["attention"] == {} and d["sentences"] == []
+    assert d["findings"] == [] and d["attention"] == {}
+    # no classifier: the report still writes the normal statements (CONTRACTS section 3)
+    assert [s["id"] for s in d["sentences"]] == [f"s{i}" for i in range(len(d["sentences"]))]
+    assert all(s["finding"] is None for s in d["sentences"]) and d["sentences"]
     assert [(m["role"], m["name"]) for m in d["models"]] == [
         ("anatomy", "gazescope-anatomy"),
         ("scanpath", "abcdef"),  # no trained scanpath model: the baseline
+        ("report", "gazescope-report"),
     ]
     assert all(
         set(m) == {"role", "name", "version", "weights_sha256", "training_data"}
         for m in d["models"]
     )
-    assert {"anatomy", "scanpath", "total"} <= set(d["timings_ms"])
+    assert {"anatomy", "scanpath", "report", "total"} <= set(d["timings_ms"])
 
 
 def test_same_seed_same_result_other_seed_other_scanpaths(result, radiograph):
@@ -125,7 +129,8 @@ def test_classifier_findings_sorted_with_attention_and_model_info(radiograph, cl
     assert d["findings"][0]["probability"] == 0.9
     assert d["attention"]["cardiomegaly"]["shape"] == [64, 64]
     assert d["attention"]["cardiomegaly"]["data"][1][2] == 1.0
-    assert d["models"][-1] == {
+    assert d["findings"][0]["band"] == "very likely"
+    assert d["models"][-2] == {
         "role": "classifier",
         "name": "test-classifier",
         "version": "0",

@@ -4,18 +4,23 @@ The report generator produces these and the app shows them one per row: the text
 anatomical regions it speaks about (ids from :data:`core.vocabulary.REGION_IDS`, or the whole
 fields ``"right_lung"`` / ``"left_lung"``), the finding it reports (a vocabulary id, or None for
 a normal statement), how confident the generator is, and the evidence a clinician can check on
-the image: the region's box, an attention map, and which fixations of the shown scanpaths
-visited the region.
+the image: the region's box, the finding's attention peak inside it, which fixations of the
+shown scanpaths visited the region (the pipeline sums their dwell), and the anatomy measurement
+that bears on it (cardiothoracic ratio, costophrenic angle, ...).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.vocabulary import FINDING_IDS, REGION_IDS
+
+if TYPE_CHECKING:
+    from core.anatomy.types import Measurement
 
 __all__ = ["SENTENCE_REGION_IDS", "ReportSentence", "SentenceEvidence"]
 
@@ -32,6 +37,8 @@ class SentenceEvidence:
     attention: np.ndarray | None = field(default=None, compare=False, repr=False)
     # (sample, fixation) indices into Prediction.scanpaths of the fixations inside the region
     fixations: tuple[tuple[int, int], ...] = ()
+    attention_peak: tuple[float, float] | None = None  # normalised (x, y) of the peak inside
+    measurement: Measurement | None = None  # the anatomy measurement behind the sentence
 
     def __post_init__(self) -> None:
         if self.region_box is not None:
@@ -42,6 +49,11 @@ class SentenceEvidence:
         if self.attention is not None and np.ndim(self.attention) != 2:
             raise ValueError(f"attention must be a 2-D map, got shape {np.shape(self.attention)}")
         object.__setattr__(self, "fixations", tuple((int(s), int(i)) for s, i in self.fixations))
+        if self.attention_peak is not None:
+            x, y = (float(v) for v in self.attention_peak)
+            if not (math.isfinite(x) and math.isfinite(y)):
+                raise ValueError(f"attention_peak must be finite, got {self.attention_peak}")
+            object.__setattr__(self, "attention_peak", (x, y))
 
 
 @dataclass(frozen=True)

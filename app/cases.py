@@ -66,7 +66,7 @@ def phantom_file(cache_dir: Path, seed: int, findings: tuple[str, ...]) -> Path:
     tag = "-".join(findings) or "normal"
     path = cache_dir / "phantoms" / f"phantom-{seed}-{tag}.png"
     if not path.exists():
-        from core.data.synth.phantom import generate_phantom
+        from core.synth.phantom import generate_phantom
 
         path.parent.mkdir(parents=True, exist_ok=True)
         ph = generate_phantom(seed, findings=list(findings), view="PA")

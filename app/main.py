@@ -30,10 +30,8 @@ class App:
 
 def default_pipeline() -> Any:
     """The pipeline with its defaults: the best shipped model of each kind, else baselines."""
-    if (Path(__file__).resolve().parents[1] / "core" / "pipeline.py").exists():
-        from core.pipeline import ReadingPipeline
-    else:  # TEMPORARY until core/pipeline.py lands on main
-        from app._adapter import ReadingPipeline
+    from core.pipeline import ReadingPipeline
+
     return ReadingPipeline()
 
 

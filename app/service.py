@@ -118,7 +118,8 @@ class ReadingService:
             if progress:
                 progress(0.8, "saving the result")
             record = self.store.save_prediction(
-                entry.sha256, rr.to_dict(), app_version=self.app_version, seed=self.seed
+                entry.sha256, _fit_model_versions(rr.to_dict()), app_version=self.app_version,
+                seed=self.seed,
             )
             image = image or write_image(rr.radiograph, self.cache_dir)
         elif image is None:
@@ -216,3 +217,15 @@ class ReadingService:
             client_request_id=str(request.get("client_request_id")),
         )
 
+
+# The store caps result.models[].version at 64 characters; the classical anatomy reports its
+# whole method description (73) as its version. Until core settles one length, the app keeps
+# the first 64 characters rather than refusing every case.
+_MAX_VERSION = 64
+
+
+def _fit_model_versions(result: dict[str, Any]) -> dict[str, Any]:
+    models = [
+        {**m, "version": str(m.get("version", ""))[:_MAX_VERSION]} for m in result.get("models", [])
+    ]
+    return {**result, "models": models}

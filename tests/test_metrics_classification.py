@@ -132,3 +132,19 @@ def test_bad_inputs():
         roc_auc(np.array([0.0, 1.0]), np.array([0.1, 0.2]), "weighted")
     with pytest.raises(ValueError, match="labels"):
         classification_metrics(np.zeros((3, 2)), np.zeros((3, 2)), ["x"])
+
+
+def test_two_group_auc_counts_ties_half_and_its_bootstrap_is_seeded():
+    from core.metrics import two_group_auc, two_group_auc_ci
+
+    # pairs (3,1) (3,2) (2,1) win, (2,2) ties: 3.5 / 4
+    assert two_group_auc([3.0, 2.0], [1.0, 2.0]) == pytest.approx(0.875)
+    assert math.isnan(two_group_auc([], [1.0]))
+    auc, lo, hi = two_group_auc_ci(np.arange(10.0) + 3, np.arange(10.0), n_boot=300, seed=1)
+    # positives 3..12 vs negatives 0..9: 3.5 + 4.5 + ... + 9.5 wins for 3..9, 10 each for 10..12
+    assert auc == pytest.approx(0.755) and lo <= auc <= hi and hi <= 1.0
+    assert two_group_auc_ci(np.arange(10.0) + 3, np.arange(10.0), n_boot=300, seed=1) == (
+        auc,
+        lo,
+        hi,
+    )

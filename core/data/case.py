@@ -3,7 +3,8 @@
 A case is one image with everything recorded on it: one ``Read`` per reader (scanpath, that
 reader's labels, drawn ellipses/boxes, dictated report with word timestamps) plus image-level
 labels and annotations (e.g. NIH labels and boxes, EGD-CXR anatomical boxes). All positions are
-normalised to the original image, all times in seconds (DESIGN.md contracts).
+normalised to the original image, all times in seconds (the house units,
+see :mod:`core.io.geometry`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,10 @@ from core.anatomy.locate import locate
 from core.anatomy.quality import CONFIDENCE_THRESHOLD
 from core.anatomy.types import Anatomy
 from core.io.radiograph import Radiograph
-from core.metrics.classification import roc_aucs
+
+# roc_auc: the two-group AUC, re-exported under the name this module always had
+from core.metrics.classification import two_group_auc as roc_auc
+from core.metrics.classification import two_group_auc_ci
 from core.metrics.text import box_iou
 
 logger = logging.getLogger(__name__)
@@ -111,7 +114,7 @@ class NihEvaluation:
                 pos.append(v)
             elif c.labels == ("No Finding",):
                 neg.append(v)
-        auc, lo, hi = bootstrap_auc(np.array(pos), np.array(neg))
+        auc, lo, hi = two_group_auc_ci(np.array(pos), np.array(neg))
         return {"auc": auc, "ci_low": lo, "ci_high": hi, "n_pos": len(pos), "n_neg": len(neg)}
 
     def heart_box_ious(self) -> list[tuple[str, float]]:
@@ -121,28 +124,6 @@ class NihEvaluation:
                 iou = box_iou(c.heart_box_px, box) if c.heart_box_px else 0.0
                 out.append((c.image, iou))
         return out
-
-
-def roc_auc(pos: np.ndarray, neg: np.ndarray) -> float:
-    """Probability that a positive scores above a negative (ties count half); NaN if empty."""
-    pos, neg = np.asarray(pos, float), np.asarray(neg, float)
-    if pos.size == 0 or neg.size == 0:
-        return float("nan")
-    y_true = np.concatenate([np.ones(pos.size), np.zeros(neg.size)])[:, None]
-    return float(roc_aucs(y_true, np.concatenate([pos, neg])[:, None])[0])
-
-
-def bootstrap_auc(
-    pos: np.ndarray, neg: np.ndarray, *, n_boot: int = 2000, seed: int = 0
-) -> tuple[float, float, float]:
-    """AUC and its percentile 95 % CI, resampling each group with replacement (seeded)."""
-    auc = roc_auc(pos, neg)
-    if pos.size == 0 or neg.size == 0:
-        return auc, float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    boots = [roc_auc(rng.choice(pos, pos.size), rng.choice(neg, neg.size)) for _ in range(n_boot)]
-    lo, hi = np.percentile(boots, [2.5, 97.5])
-    return auc, float(lo), float(hi)
 
 
 def nih_spacing_mm(row: dict[str, str], height: int, width: int) -> tuple[float, float] | None:

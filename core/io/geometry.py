@@ -1,6 +1,6 @@
 """The one place where pixel coordinates and normalised image coordinates meet.
 
-House convention (see DESIGN.md): inside ``core`` a position is ``(x, y)`` in [0, 1], x to the
+House convention: inside ``core`` a position is ``(x, y)`` in [0, 1], x to the
 right, y down, relative to the *original* image. Pixel coordinates are continuous: the top-left
 corner of the top-left pixel is ``(0, 0)`` and pixel index ``i`` covers ``[i, i + 1)``, so its
 centre is ``i + 0.5``. A position in pixels ``x_px`` is ``x * width``; an integer pixel *index*

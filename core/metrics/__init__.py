@@ -12,6 +12,8 @@ from core.metrics.classification import (
     precision_recall_f1,
     roc_auc,
     roc_aucs,
+    two_group_auc,
+    two_group_auc_ci,
 )
 from core.metrics.distance import dtw_distance, dtw_distances, frechet_distance, frechet_distances
 from core.metrics.multimatch import (
@@ -107,6 +109,8 @@ __all__ = [
     "precision_recall_f1",
     "roc_auc",
     "roc_aucs",
+    "two_group_auc",
+    "two_group_auc_ci",
     # report text
     "KeywordScores",
     "LabelScores",

@@ -55,8 +55,9 @@ PAGE_CSS = """
   --background-fill-secondary: #12171d; --block-background-fill: #0f1318; --border-color-primary: #262d38; }
 .gradio-container { max-width: 100% !important; padding: 6px 12px !important; }
 footer { display: none !important; }
-#gs-header { display: flex; align-items: center; gap: 14px; padding: 2px 2px 6px; color: #d7dde5; }
+#gs-header .gs-bar { display: flex; align-items: baseline; gap: 14px; color: #d7dde5; }
 #gs-header .gs-logo { font-weight: 800; font-size: 18px; letter-spacing: .02em; color: #eef2f7; }
+#gs-header .gs-tag { font-size: 12.5px; color: #8b97a8; }
 #gs-header .gs-warn { font-size: 12px; color: #ffb74d; border: 1px solid #6b4a1a; border-radius: 10px; padding: 1px 9px; }
 #gs-footer { color: #8b97a8; font-size: 12px; border-top: 1px solid #262d38; padding-top: 6px; }
 #gs-footer table { border-collapse: collapse; margin: 4px 0; }
@@ -192,8 +193,9 @@ def build_app(service: ReadingService, *, login_button: bool = False) -> gr.Bloc
             if login_button:
                 gr.LoginButton()
         gr.HTML(
-            '<div class="gs-logo">GazeScope</div>'
-            '<div class="gs-warn">research prototype &middot; not for clinical use</div>',
+            '<div class="gs-bar"><span class="gs-logo">GazeScope</span>'
+            '<span class="gs-tag">chest X-ray reading with expert-gaze aids</span>'
+            '<span class="gs-warn">research prototype &middot; not for clinical use</span></div>',
             elem_id="gs-header",
         )
         with gr.Row(equal_height=False):

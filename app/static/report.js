@@ -61,9 +61,11 @@ function renderSentences(d) {
         <button data-act="accept" title="Accept (A)"${ro ? ' disabled' : ''}>Accept</button>
         <button data-act="edit" title="Edit (E)"${ro ? ' disabled' : ''}>Edit</button>
         <button data-act="reject" title="Reject (X)"${ro ? ' disabled' : ''}>Reject</button>
-        <select class="gs-cat" aria-label="Error category"${ro ? ' disabled' : ''}>${options(d.categories || [], rv && rv.error_category, 'error category…')}</select>
-        <select class="gs-sig" aria-label="Clinical significance"${ro ? ' disabled' : ''}>${options(d.significances || [], rv && rv.significance, 'significance…')}</select>
         <span class="gs-state">${esc(state)}</span>
+      </div>
+      <div class="gs-actions gs-grade">
+        <select class="gs-cat" aria-label="Error category" title="Error category (for an edit or a rejection)"${ro ? ' disabled' : ''}>${options(d.categories || [], rv && rv.error_category, 'error category…')}</select>
+        <select class="gs-sig" aria-label="Clinical significance" title="Clinical significance of the error"${ro ? ' disabled' : ''}>${options(d.significances || [], rv && rv.significance, 'significance…')}</select>
       </div>
       <div class="gs-edit">
         <textarea aria-label="Edited sentence">${esc(text)}</textarea>

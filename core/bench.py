@@ -42,6 +42,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "core.benchmarks.anatomy",
     "core.benchmarks.synth_corpus",
     "core.benchmarks.pipeline",
+    "core.benchmarks.store",
 )
 
 

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.synth_report",
     "core.commands.report_eval",
     "core.commands.predict",
+    "core.commands.study",
     "core.commands.serve",
 )
 

@@ -15,7 +15,7 @@ from core.store import (
     StoreInputError,
     open_store,
 )
-from tests.store_helpers import reading_result, sha
+from store_helpers import reading_result, sha
 
 CASE = sha("case-1")
 

@@ -29,12 +29,15 @@ from core.store.records import (
     TuringStimulus,
 )
 from core.store.store import Store, open_store
+from core.store.study import DEFAULT_ARMS, OVERLAYS
 from core.store.validate import ACTIONS, ERROR_CATEGORIES, ROLES, SIGNIFICANCE
 
 __all__ = [
     "ACTIONS",
+    "DEFAULT_ARMS",
     "DB_ENV",
     "ERROR_CATEGORIES",
+    "OVERLAYS",
     "ROLES",
     "SIGNIFICANCE",
     "ArmView",

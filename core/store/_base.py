@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,15 @@ T = TypeVar("T")
 class StoreBase:
     def __init__(self, engines: Engines) -> None:
         self._engines = engines
+        self._reader_ids: dict[str, int] = {}  # readers are never renamed or deleted
+        self._sentence_owner: dict[int, int] = {}  # sentence id -> prediction id (immutable)
+
+    def _reader_id(self, session: Session, username: str) -> int:
+        """The reader's database id (cached: a hot path of every review)."""
+        rid = self._reader_ids.get(username)
+        if rid is None:
+            rid = self._reader_ids[username] = reader_row(session, username).id
+        return rid
 
     @property
     def url(self) -> str:
@@ -42,8 +51,18 @@ class StoreBase:
     @contextmanager
     def _write(self) -> Iterator[Session]:
         """A transaction holding the write lock (SQLite ``BEGIN IMMEDIATE``); commits on exit."""
-        with Session(self._engines.write, expire_on_commit=False) as session, session.begin():
+        with (
+            self._engines.write_lock(),
+            Session(self._engines.write, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
+
+    @contextmanager
+    def _write_conn(self) -> Iterator[Connection]:
+        """Like ``_write`` for Core statements: no ORM session on hot paths."""
+        with self._engines.write_lock(), self._engines.write.begin() as conn:
+            yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Session]:

@@ -5,7 +5,11 @@ on, a busy timeout (a writer waits for the lock instead of failing) and ``synchr
 (a committed transaction survives the process being killed; after a power cut the last
 transactions may be lost). Writes start with ``BEGIN IMMEDIATE``, which takes the write lock up
 front: a transaction that starts reading and later writes could otherwise fail with "database
-is locked" without waiting. Reads use a second engine with plain deferred transactions, so
+is locked" without waiting. Before that, writers queue on an advisory file lock
+(``<database>.writelock``, ``flock``): SQLite's own busy handler polls with sleeps of up to
+100 ms, so under contention most of the time would go to sleeping; a process blocked in
+``flock`` wakes as soon as the lock is free, and the kernel releases the lock of a killed
+process. Reads use a second engine with plain deferred transactions, so
 they never wait for writers. Any other SQLAlchemy URL (e.g. ``postgresql+psycopg://...``) is
 used as it is, with one engine.
 
@@ -18,8 +22,15 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: writers fall back to SQLite's busy timeout alone
+    fcntl = None  # type: ignore[assignment]
 
 from alembic import command
 from alembic.config import Config
@@ -28,7 +39,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.pool import NullPool
 
 from core.store.errors import StoreError
 
@@ -59,6 +69,24 @@ class Engines:
     write: Engine
     read: Engine
     is_sqlite: bool
+    lock_path: Path | None = None  # SQLite: the writers' advisory lock file
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Hold the writers' lock (SQLite; a no-op elsewhere) for one write transaction.
+
+        A new open file per call: ``flock`` excludes open files, so threads of one process
+        exclude each other too.
+        """
+        if self.lock_path is None or fcntl is None:
+            yield
+            return
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def dispose(self) -> None:
         self.write.dispose()
@@ -82,15 +110,14 @@ def make_engines(url: str) -> Engines:
         raise StoreError(f"{url}: folder {folder} does not exist")
     write = _sqlite_engine(url, immediate=True)
     read = _sqlite_engine(url, immediate=False)
-    return Engines(url, write, read, is_sqlite=True)
+    lock = Path(parsed.database).resolve().with_name(Path(parsed.database).name + ".writelock")
+    return Engines(url, write, read, is_sqlite=True, lock_path=lock)
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
-    # NullPool: a connection per unit of work; opening a SQLite file costs microseconds and
-    # nothing is shared between forked or threaded callers.
-    engine = create_engine(
-        url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
-    )
+    # A pool of open connections (SQLAlchemy's default QueuePool): closing the last connection
+    # to a WAL database checkpoints it, which would cost a sync per unit of work.
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -139,7 +166,8 @@ def upgrade(engines: Engines, revision: str = "head") -> None:
             f"{engines.url}: schema revision {current!r} is newer than this GazeScope "
             f"(knows up to {target!r}); upgrade GazeScope"
         )
-    with engines.write.begin() as conn:  # the write lock: one process migrates at a time
+    # the write lock: one process migrates at a time
+    with engines.write_lock(), engines.write.begin() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
         if current == target:
             return

@@ -23,6 +23,7 @@ __all__ = [
     "ReaderProgress",
     "Review",
     "SentenceRecord",
+    "StudyData",
     "StudyProgress",
     "StudyRecord",
     "TuringStimulus",
@@ -203,3 +204,23 @@ class StudyProgress:
     @property
     def total(self) -> int:
         return sum(r.total for r in self.readers)
+
+
+@dataclass(frozen=True)
+class StudyData:
+    """Everything a study's analysis reads, as plain tuples (see ``core.store.analysis``).
+
+    Reviews are each reader's current (latest) review per assignment and sentence; times are
+    the summed ``time_on_case`` seconds per assignment; ratings the latest per assignment.
+    """
+
+    study: StudyRecord
+    progress: StudyProgress
+    # (reader, assignment_id, arm, case_sha256, sentence_id, finding|None, regions, action,
+    #  error_category|None, significance|None)
+    reviews: tuple[tuple[Any, ...], ...]
+    times: tuple[tuple[str, int, str, str, float], ...]  # reader, assignment, arm, case, seconds
+    # reader, assignment, case, shown ("model"|"human"), answer, confidence|None, synthetic|None
+    turing: tuple[tuple[Any, ...], ...]
+    # reader, assignment, arm, case, usefulness, trust, scanpath_humanlike
+    ratings: tuple[tuple[Any, ...], ...]

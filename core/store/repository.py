@@ -12,7 +12,8 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.report.sentence import SENTENCE_REGION_IDS
@@ -45,6 +46,7 @@ from core.store.schema import (
     ReaderRow,
     ReviewRow,
     SentenceRegion,
+    utcnow,
 )
 from core.vocabulary import FINDING_IDS
 
@@ -248,48 +250,62 @@ class ReviewRepository(StoreBase):
         if assignment_id is not None:
             v.integer(assignment_id, "assignment_id", lo=1)
 
-        def find(session: Session) -> tuple[int, Review] | None:
-            row = session.scalar(
-                select(ReviewRow).where(ReviewRow.client_request_id == client_request_id)
-            )
-            return None if row is None else (row.reader_id, _review(row, username))
-
-        def write(session: Session) -> Review:
-            reader = reader_row(session, username)
-            sentence = session.get(PredictionSentence, sentence_id)
-            if session.get(PredictionRow, prediction_id) is None:
-                raise StoreInputError(f"unknown prediction {prediction_id}")
-            if sentence is None or sentence.prediction_id != prediction_id:
-                raise StoreInputError(
-                    f"sentence {sentence_id} is not a sentence of prediction {prediction_id}"
-                )
-            if assignment_id is not None:
-                _check_assignment(session, assignment_id, reader.id, prediction_id, "report")
-            previous = session.scalar(
-                select(ReviewRow.id)
-                .where(ReviewRow.reader_id == reader.id, ReviewRow.sentence_id == sentence_id)
-                .order_by(ReviewRow.id.desc())
-                .limit(1)
-            )
-            row = ReviewRow(
-                reader_id=reader.id,
-                prediction_id=prediction_id,
-                sentence_id=sentence_id,
-                action=action,
-                edited_text=edited_text,
-                error_category=error_category,
-                significance=significance,
-                client_request_id=client_request_id,
-                supersedes_id=previous,
-                assignment_id=assignment_id,
-            )
-            session.add(row)
-            session.flush()
-            return _review(row, username)
-
-        return self._idempotent(
-            client_request_id, find, write, lambda s: reader_row(s, username).id
+        # Checks outside the write lock, read from a snapshot: the rows they read never change
+        # (readers, sentences, assignments are immutable), and what was checked once is cached.
+        v.request_id(client_request_id)
+        reader_id = self._reader_ids.get(username)
+        if (
+            reader_id is None
+            or self._sentence_owner.get(sentence_id) != prediction_id
+            or assignment_id is not None
+        ):
+            with self._read() as session:
+                reader_id = self._reader_id(session, username)
+                _check_sentence(session, prediction_id, sentence_id)
+                self._sentence_owner[sentence_id] = prediction_id
+                if assignment_id is not None:
+                    _check_assignment(session, assignment_id, reader_id, prediction_id, "report")
+        values = dict(
+            reader_id=reader_id,
+            prediction_id=prediction_id,
+            sentence_id=sentence_id,
+            action=action,
+            edited_text=edited_text,
+            error_category=error_category,
+            significance=significance,
+            client_request_id=client_request_id,
+            assignment_id=assignment_id,
+            created_at=utcnow(),
         )
+        for attempt in (0, 1):
+            try:
+                with self._write_conn() as conn:  # one INSERT under the lock
+                    new_id, supersedes = conn.execute(_INSERT_REVIEW, values).one()
+                return Review(
+                    id=new_id,
+                    username=username,
+                    prediction_id=prediction_id,
+                    sentence_id=sentence_id,
+                    action=action,
+                    edited_text=edited_text,
+                    error_category=error_category,
+                    significance=significance,
+                    client_request_id=client_request_id,
+                    supersedes_id=supersedes,
+                    assignment_id=assignment_id,
+                    created_at=values["created_at"],
+                )
+            except IntegrityError:
+                # the request id is stored already (a retried request: the unique constraint
+                # refused the copy), or (PostgreSQL) another writer superseded the same review
+                # first: return the stored row, else compute the chain again
+                with self._read() as session:
+                    stored = _stored_review(session, client_request_id, reader_id, username)
+                if stored is not None:
+                    return stored
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def current_reviews(self, username: str, prediction_id: int) -> dict[int, Review]:
         """The reader's latest review of each sentence of the prediction, by sentence id.
@@ -466,7 +482,66 @@ class ReviewRepository(StoreBase):
             return status
 
 
+def _insert_review_statement() -> Any:
+    """INSERT of a review whose ``supersedes_id`` is computed in the same statement, under the
+    write lock, as the reader's latest review of the sentence; built once (a hot path)."""
+    t = ReviewRow.__table__
+    latest = (
+        select(t.c.id)
+        .where(t.c.reader_id == bindparam("reader_id"), t.c.sentence_id == bindparam("sentence_id"))
+        .order_by(t.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    columns = (
+        "reader_id",
+        "prediction_id",
+        "sentence_id",
+        "action",
+        "edited_text",
+        "error_category",
+        "significance",
+        "client_request_id",
+        "assignment_id",
+        "created_at",
+    )
+    return (
+        insert(t)
+        .values({c: bindparam(c) for c in columns} | {"supersedes_id": latest})
+        .returning(t.c.id, t.c.supersedes_id)
+    )
+
+
+_INSERT_REVIEW = _insert_review_statement()
+
+
 # --- checks --------------------------------------------------------------------------------
+
+
+def _check_sentence(session: Session, prediction_id: int, sentence_id: int) -> None:
+    owner = session.scalar(
+        select(PredictionSentence.prediction_id).where(PredictionSentence.id == sentence_id)
+    )
+    if owner == prediction_id:
+        return
+    if session.get(PredictionRow, prediction_id) is None:
+        raise StoreInputError(f"unknown prediction {prediction_id}")
+    raise StoreInputError(f"sentence {sentence_id} is not a sentence of prediction {prediction_id}")
+
+
+def _stored_review(
+    session: Session, request_id: str, reader_id: int, username: str
+) -> Review | None:
+    """The review already stored under ``request_id`` (a retried request), if any."""
+    table = ReviewRow.__table__  # a Core row: no ORM identity map on this hot path
+    row = session.execute(select(table).where(table.c.client_request_id == request_id)).first()
+    if row is None:
+        return None
+    if row.reader_id != reader_id:
+        raise StoreAccessError(
+            f"client_request_id {request_id!r} belongs to another reader's request"
+        )
+    return _review(row, username)
 
 
 def _check_assignment(
@@ -577,7 +652,8 @@ def _case(row: CaseRow) -> Case:
     return Case(row.id, row.sha256, row.source, row.licence, row.display_name, row.created_at)
 
 
-def _review(row: ReviewRow, username: str) -> Review:
+def _review(row: Any, username: str) -> Review:
+    """From an ORM ``ReviewRow`` or a Core row of the reviews table."""
     return Review(
         id=row.id,
         username=username,

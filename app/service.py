@@ -144,6 +144,85 @@ class ReadingService:
             self.library.forget(entry.sha256)
             raise
 
+    # ---- studies -------------------------------------------------------------------------
+    def reader_studies(self, username: str) -> list[str]:
+        """Names of the studies this reader is enrolled in."""
+        self.ensure_reader(username)
+        return [st.name for st in self.store.reader_studies(username)]
+
+    def study_worklist(self, username: str, study: str) -> list[dict[str, Any]]:
+        """The reader's own blinded order: "Case k of n" and the arm, never the file name."""
+        rows = []
+        for a in self.store.reader_assignments(username, study):
+            status = "reviewed" if a.completed else "unread"
+            if not a.completed and a.prediction_id is not None and a.arm.kind == "reading":
+                if self.reviews_for(username, a.prediction_id, a.id)[0]:
+                    status = "in_progress"
+            rows.append({
+                "key": f"a{a.id}", "sha256": a.case_sha256, "name": f"Case {a.position + 1} of {a.total}",
+                "source": f"arm {a.arm.name}" + (" · which reader?" if a.arm.kind == "turing" else ""),
+                "note": "", "status": status,
+            })
+        return rows
+
+    def open_assignment(self, username: str, assignment_id: int) -> tuple[OpenedCase, Any]:
+        """One of the reader's own study items (another reader's raises StoreAccessError): the
+        pinned prediction when the study has one, else the case's current one."""
+        item = self.store.get_assignment(username, assignment_id)
+        opened = self.open_case(item.case_sha256)
+        if item.prediction_id is not None and item.prediction_id != opened.prediction_id:
+            rec = self.store.get_prediction(item.prediction_id)
+            opened = OpenedCase(opened.entry, rec.result, opened.image, rec.id, {x.key: x.id for x in rec.sentences})
+        return opened, item
+
+    def study_viewer_value(self, username: str, opened: OpenedCase, item: Any) -> dict[str, Any]:
+        """The viewer as the item's arm allows: a Turing item shows only its one scanpath."""
+        if item.arm.kind == "turing":
+            stim = self.store.turing_stimulus(username, item.id)
+            result = {**opened.result, "scanpaths": [list(stim.fixations)], "sentences": []}
+            value = self.viewer_value(
+                OpenedCase(opened.entry, result, opened.image, opened.prediction_id), allowed=("scanpath",)
+            )
+            value["title"] = f"Case {item.position + 1} of {item.total}: whose scanpath?"
+            return value
+        allowed = tuple(o for o in ALL_OVERLAYS if item.arm.shows(o) or (o == "measurements" and item.arm.shows("regions")))
+        value = self.viewer_value(opened, allowed=allowed)
+        if not item.arm.shows("report"):
+            value["sentences"] = []
+        value["title"] = f"Case {item.position + 1} of {item.total}"  # blinded: no file name
+        return value
+
+    def study_report_value(self, username: str, opened: OpenedCase, item: Any, **kwargs: Any) -> dict[str, Any]:
+        """The report panel for a study item: only what the arm shows, plus completion."""
+        if item.arm.kind == "turing":
+            return {"case": opened.entry.sha256, "turing": True, "assignment_id": item.id,
+                    "completed": item.completed, "sentences": [], "findings": [], "show_findings": False}
+        value = self.report_value(
+            opened, username, show_ai=item.arm.shows("findings"), assignment_id=item.id, **kwargs
+        )
+        if not item.arm.shows("report"):
+            value["sentences"] = []
+            value["sentences_note"] = "This arm shows no draft report: read the image and complete the case."
+        value.update(assignment_id=item.id, completed=item.completed, study=True)
+        return value
+
+    def complete(self, username: str, assignment_id: int, request_id: str, seconds: float | None) -> None:
+        item = self.store.get_assignment(username, assignment_id)
+        if seconds is not None:
+            self.store.add_event(username, item.case_sha256, "time_on_case", {"seconds": round(seconds, 1)},
+                                 assignment_id=item.id)
+        self.store.complete_assignment(username, assignment_id, client_request_id=request_id)
+
+    def answer_turing(self, username: str, assignment_id: int, answer: str, request_id: str) -> None:
+        self.store.answer_turing(username, assignment_id, answer=answer, client_request_id=request_id)
+
+    def study_figures(self, study: str) -> dict[str, Any]:
+        """The store's Plotly figures of a study (organiser view)."""
+        from core.store.analysis import analyse
+        from core.store.figures import study_figures
+
+        return study_figures(analyse(self.store.study_data(study)))
+
     # ---- values for the browser -----------------------------------------------------------
     def viewer_value(self, case: OpenedCase, *, allowed: tuple[str, ...] = ALL_OVERLAYS) -> dict[str, Any]:
         url = f"/gradio_api/file={case.image['path']}"
@@ -153,13 +232,24 @@ class ReadingService:
         title = "  ·  ".join(p for p in parts if p)
         return viewer_value(case.result, case.image, url, title=title, allowed_overlays=allowed)
 
+    def reviews_for(
+        self, username: str, prediction_id: int, assignment_id: int | None = None
+    ) -> tuple[dict[int, Any], Counter]:
+        """The reader's latest review per sentence and how many they wrote, in one context: free
+        reading (``assignment_id`` None) or one study item - so a crossover reader does not see
+        the answers they gave the same case in another arm."""
+        history = [
+            r for r in self.store.review_history(username, prediction_id)
+            if r.assignment_id == assignment_id
+        ]
+        return {r.sentence_id: r for r in history}, Counter(r.sentence_id for r in history)
+
     def report_value(
         self, case: OpenedCase, username: str, *, show_ai: bool = True, answered: list[str] | None = None,
-        error: str | None = None,
+        error: str | None = None, assignment_id: int | None = None,
     ) -> dict[str, Any]:
         """Findings and sentences with this reader's current reviews (never anyone else's)."""
-        reviews = self.store.current_reviews(username, case.prediction_id)
-        revisions = Counter(r.sentence_id for r in self.store.review_history(username, case.prediction_id))
+        reviews, revisions = self.reviews_for(username, case.prediction_id, assignment_id)
         db_to_sid = {v: k for k, v in case.sentence_db_ids.items()}
         by_sid = {
             db_to_sid.get(db_id, str(db_id)): {
@@ -167,7 +257,7 @@ class ReadingService:
                 "edited_text": rv.edited_text,
                 "error_category": rv.error_category,
                 "significance": rv.significance,
-                "revision": revisions.get(db_id, 1),
+                "revision": revisions[db_id],
             }
             for db_id, rv in reviews.items()
         }
@@ -215,6 +305,7 @@ class ReadingService:
             error_category=request.get("error_category") or None,
             significance=request.get("significance") or None,
             client_request_id=str(request.get("client_request_id")),
+            assignment_id=int(request["assignment_id"]) if request.get("assignment_id") else None,
         )
 
 

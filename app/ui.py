@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 DEFAULT_USER = "reader"
+N_FIGURES = 7  # the store's study figures
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("J / K  (↓ / ↑)", "next / previous case"),
@@ -118,44 +120,102 @@ def shortcuts_html() -> str:
     )
 
 
-def build_app(service: ReadingService, *, login_button: bool = False) -> gr.Blocks:
-    """The reading room on ``service``. ``login_button``: Hugging Face OAuth (Spaces only)."""
+ALL_CASES = "All cases"
+STUDY_PREFIX = "Study: "
 
-    def worklist_value(request: gr.Request | None, current: str | None = None) -> dict[str, Any]:
+
+def build_app(service: ReadingService, *, login_button: bool = False, organiser_all: bool = True) -> gr.Blocks:
+    """The reading room on ``service``. ``login_button``: Hugging Face OAuth (Spaces only).
+    ``organiser_all``: everyone sees study results (local use); else only the organiser role."""
+    opened_at: dict[tuple[str, str], float] = {}
+
+    def study_of(mode: str | None) -> str | None:
+        return mode[len(STUDY_PREFIX):] if mode and mode.startswith(STUDY_PREFIX) else None
+
+    def worklist_value(user: str, mode: str | None, current: str | None = None) -> dict[str, Any]:
+        study = study_of(mode)
+        cases = service.study_worklist(user, study) if study else service.worklist(user)
+        return {"cases": cases, "user": user, "current": current, "mode": mode or ALL_CASES,
+                "arm": None}
+
+    def on_load(request: gr.Request):
         user = _user(request)
-        return {"cases": service.worklist(user), "user": user, "current": current}
+        choices = [ALL_CASES] + [STUDY_PREFIX + n for n in service.reader_studies(user)]
+        return worklist_value(user, ALL_CASES), gr.update(choices=choices, value=ALL_CASES)
 
-    def on_load(request: gr.Request) -> dict[str, Any]:
-        return worklist_value(request)
+    def on_mode(mode: str, request: gr.Request):
+        return worklist_value(_user(request), mode), None, None
 
-    def open_case(evt: gr.EventData, request: gr.Request, progress=gr.Progress()):  # noqa: B008
-        sha = str(_event(evt).get("case", ""))
+    def show(user: str, mode: str, key: str, **kwargs: Any):
+        """Viewer, report and footer values for a worklist key (a case hash or "a<id>")."""
+        progress = kwargs.pop("progress", None)
+        if key.startswith("a"):
+            opened, item = service.open_assignment(user, int(key[1:]))
+            viewer = service.study_viewer_value(user, opened, item)
+            report = service.study_report_value(user, opened, item, **kwargs)
+            models: list[dict[str, Any]] = [] if item.arm.kind == "turing" else service.models_value(opened)
+        else:
+            opened = service.open_case(key, progress=progress)
+            viewer = service.viewer_value(opened)
+            report = service.report_value(opened, user, **kwargs)
+            models = service.models_value(opened)
+        report["key"] = key
+        return viewer, report, footer_html(models)
+
+    def open_case(mode: str, evt: gr.EventData, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+        key = str(_event(evt).get("case", ""))
         user = _user(request)
         try:
-            opened = service.open_case(sha, progress=lambda f, d: progress(f, desc=d))
-        except (KeyError, GazeScopeError) as err:
+            viewer, report, footer = show(user, mode, key, progress=lambda f, d: progress(f, desc=d))
+        except (KeyError, ValueError, GazeScopeError) as err:
             gr.Warning(str(err))
-            return gr.skip(), gr.skip(), gr.skip(), worklist_value(request)
-        return (
-            service.viewer_value(opened),
-            service.report_value(opened, user),
-            footer_html(service.models_value(opened)),
-            worklist_value(request, sha),
-        )
+            return gr.skip(), gr.skip(), gr.skip(), worklist_value(user, mode)
+        opened_at[(user, key)] = time.monotonic()
+        return viewer, report, footer, worklist_value(user, mode, key)
 
-    def on_review(evt: gr.EventData, request: gr.Request):
+    def on_review(mode: str, evt: gr.EventData, request: gr.Request):
         data = _event(evt)
         user = _user(request)
-        opened = service.open_case(str(data.get("case")))
+        key = str(data.get("key") or data.get("case"))
         error = None
         try:
+            if key.startswith("a"):
+                opened, _ = service.open_assignment(user, int(key[1:]))
+            else:
+                opened = service.open_case(key)
             service.review(user, opened, data)
         except GazeScopeError as err:
             error = f"Not saved: {err}"
-        value = service.report_value(opened, user, answered=[str(data.get("client_request_id"))], error=error)
-        return value, worklist_value(request, opened.entry.sha256)
+        _, report, _ = show(user, mode, key, answered=[str(data.get("client_request_id"))], error=error)
+        return report, worklist_value(user, mode, key)
 
-    def on_upload(file: Any, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+    def on_study_action(mode: str, evt: gr.EventData, request: gr.Request):
+        """Complete a study item (or answer a Turing item), then open the reader's next one."""
+        data = _event(evt)
+        user = _user(request)
+        key = str(data.get("key"))
+        try:
+            aid = int(key[1:])
+            if data.get("answer") in ("model", "human"):
+                service.answer_turing(user, aid, str(data["answer"]), str(data.get("client_request_id")))
+            else:
+                t0 = opened_at.get((user, key))
+                service.complete(user, aid, str(data.get("client_request_id")),
+                                 None if t0 is None else time.monotonic() - t0)
+        except (ValueError, GazeScopeError) as err:
+            gr.Warning(str(err))
+        rows = worklist_value(user, mode, key)
+        nxt = next((r["key"] for r in rows["cases"] if r["status"] != "reviewed"), None)
+        if nxt is None:
+            gr.Info("Study complete: every case is done. Thank you.")
+            _, report, _ = show(user, mode, key)
+            return gr.skip(), report, gr.skip(), rows
+        viewer, report, footer = show(user, mode, nxt)
+        opened_at[(user, nxt)] = time.monotonic()
+        rows["current"] = nxt
+        return viewer, report, footer, rows
+
+    def on_upload(file: Any, mode: str, request: gr.Request, progress=gr.Progress()):  # noqa: B008
         if file is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
         path = Path(file if isinstance(file, str) else file.name)
@@ -167,17 +227,30 @@ def build_app(service: ReadingService, *, login_button: bool = False) -> gr.Bloc
             return msg, gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
         user = _user(request)
         ok = f'<div class="gs-ok">{html.escape(opened.entry.name)}: read and added to the worklist.</div>'
-        return (
-            ok,
-            worklist_value(request, opened.entry.sha256),
-            service.viewer_value(opened),
-            service.report_value(opened, user),
-            footer_html(service.models_value(opened)),
-            None,
-        )
+        viewer, report, footer = show(user, ALL_CASES, opened.entry.sha256)
+        return ok, worklist_value(user, ALL_CASES, opened.entry.sha256), viewer, report, footer, None
+
+    def on_results(study: str | None, request: gr.Request):
+        user = _user(request)
+        allowed = organiser_all or service.store.ensure_reader(user).role == "organiser"
+        if not allowed:
+            return ["Study results are for the organiser role only."] + [None] * N_FIGURES
+        if not study:
+            return ["Choose a study."] + [None] * N_FIGURES
+        figs = list(service.study_figures(study).values())[:N_FIGURES]
+        progress_rows = service.store.study_progress(study)
+        note = f"{study}: {progress_rows.done} of {progress_rows.total} items done."
+        return [note] + figs + [None] * (N_FIGURES - len(figs))
+
+    def on_studies():
+        return gr.update(choices=[st.name for st in service.store.list_studies()])
 
     with gr.Blocks(title="GazeScope") as demo:
         with gr.Sidebar(label="Worklist", open=True, width=300, elem_id="gs-sidebar"):
+            mode = gr.Dropdown(
+                [ALL_CASES], value=ALL_CASES, label="Worklist", show_label=False, container=False,
+                elem_id="gs-mode",
+            )
             worklist = _component("worklist", {"cases": []}, elem_id="gs-worklist")
             upload = gr.File(
                 label="Upload a radiograph (DICOM, PNG, JPEG)",
@@ -198,27 +271,43 @@ def build_app(service: ReadingService, *, login_button: bool = False) -> gr.Bloc
             '<span class="gs-warn">research prototype &middot; not for clinical use</span></div>',
             elem_id="gs-header",
         )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=7, min_width=480):
-                viewer = _component("viewer", None, elem_id="gs-viewer")
-            with gr.Column(scale=4, min_width=340):
-                report = _component("report", None, elem_id="gs-report")
+        with gr.Tabs(elem_id="gs-tabs"):
+            with gr.Tab("Reading room", elem_id="gs-tab-read"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=7, min_width=480):
+                        viewer = _component("viewer", None, elem_id="gs-viewer")
+                    with gr.Column(scale=4, min_width=340):
+                        report = _component("report", None, elem_id="gs-report")
+            with gr.Tab("Study results", elem_id="gs-tab-results") as results_tab:
+                with gr.Row():
+                    study_pick = gr.Dropdown([], label="Study", scale=3, elem_id="gs-study-pick")
+                    refresh = gr.Button("Show results", scale=1)
+                results_note = gr.Markdown()
+                plots = [gr.Plot(show_label=False) for _ in range(N_FIGURES)]
         footer = gr.HTML(footer_html([]), elem_id="gs-footer")
 
-        demo.load(on_load, outputs=[worklist], show_progress="hidden")
+        demo.load(on_load, outputs=[worklist, mode], show_progress="hidden")
+        mode.change(on_mode, inputs=[mode], outputs=[worklist, viewer, report], show_progress="hidden")
         worklist.open_case(  # type: ignore[attr-defined]
-            open_case, outputs=[viewer, report, footer, worklist], show_progress="minimal",
-            trigger_mode="always_last",
+            open_case, inputs=[mode], outputs=[viewer, report, footer, worklist],
+            show_progress="minimal", trigger_mode="always_last",
         )
         report.review(  # type: ignore[attr-defined]
-            on_review, outputs=[report, worklist], show_progress="hidden", queue=False
+            on_review, inputs=[mode], outputs=[report, worklist], show_progress="hidden", queue=False
         )
+        for name in ("complete", "turing"):
+            getattr(report, name)(
+                on_study_action, inputs=[mode], outputs=[viewer, report, footer, worklist],
+                show_progress="minimal",
+            )
         upload.upload(
             on_upload,
-            inputs=[upload],
+            inputs=[upload, mode],
             outputs=[upload_status, worklist, viewer, report, footer, upload],
             show_progress="full",
         )
+        results_tab.select(on_studies, outputs=[study_pick], show_progress="hidden")
+        refresh.click(on_results, inputs=[study_pick], outputs=[results_note, *plots])
     return demo
 
 

@@ -56,6 +56,11 @@ def served(tmp_path_factory):
         db_url=f"sqlite:///{tmp / 'test.sqlite'}", cache_dir=tmp / "cache", examples_dir=examples,
         phantoms=((7, ()),),
     )
+    store = app.service.store
+    store.ensure_reader("reader")
+    shas = [e.sha256 for e in app.service.library.entries() if e.source == "example"][:2]
+    store.create_study("pilot", case_sha256s=shas)  # default arms: with_ai, without_ai (report only)
+    store.add_study_reader("pilot", "reader")
     port = _free_port()
     launch(app.demo, cache_dir=app.cache_dir, port=port, block=False)
     yield app, f"http://127.0.0.1:{port}/"
@@ -308,3 +313,55 @@ def test_keyboard_shortcuts_and_none_while_typing(page):
     shortcuts.locator(".gs-keys").wait_for()
     assert "play / pause" in shortcuts.inner_text()
     shot(page, "07_shortcuts.png")
+
+
+def test_study_mode_blinded_arms_and_results(page, served):
+    app, _ = served
+    page.locator("#gs-mode input").click()
+    page.get_by_role("option", name="Study: pilot").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#gs-worklist .gs-case-name')].some(n => n.textContent.includes('Case 1 of 4'))",
+        timeout=TIMEOUT_MS,
+    )
+    items = app.service.store.reader_assignments("reader", "pilot")
+    rows = page.locator("#gs-worklist .gs-case")
+    assert rows.count() == len(items) == 4
+    # blinded: no file name in the worklist or on the image
+    assert "NIH" not in page.locator("#gs-worklist").inner_text()
+    without = next(i for i, a in enumerate(items) if a.arm.name == "without_ai")
+    rows.nth(without).click()
+    page.wait_for_function(
+        f"() => document.querySelector('{VIEWER} .gs-hud').textContent === 'Case {without + 1} of 4'"
+        f" && document.querySelector('{VIEWER}').dataset.renderedCase === '{items[without].case_sha256}'",
+        timeout=TIMEOUT_MS,
+    )
+    # the arm without AI shows the draft report but no scanpath, map or findings
+    assert not page.locator(f"{VIEWER} label[data-ovl=scanpath]").is_visible()
+    assert data(page, "fixationsShown") == "0"
+    assert not page.locator("#gs-report .gs-findings-box").is_visible()
+    assert page.locator("#gs-report .gs-sent").count() >= 1
+    shot(page, "08_study_item.png")
+    page.locator("#gs-report .gs-complete").click()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#gs-worklist .gs-case')[{without}].dataset.status === 'reviewed'",
+        timeout=TIMEOUT_MS,
+    )
+    assert app.service.store.get_assignment("reader", items[without].id).completed
+    # the next item opened by itself, in its own arm
+    nxt = next(i for i, a in enumerate(items) if i != without)
+    page.wait_for_function(
+        f"() => document.querySelector('{VIEWER} .gs-hud').textContent === 'Case {nxt + 1} of 4'"
+        f" && document.querySelector('{VIEWER}').dataset.renderedCase === '{items[nxt].case_sha256}'",
+        timeout=TIMEOUT_MS,
+    )
+    if items[nxt].arm.name == "with_ai":
+        assert page.locator(f"{VIEWER} label[data-ovl=scanpath]").is_visible()
+        assert data(page, "fixationsShown") != "0"
+    # organiser view: the store's figures
+    page.get_by_role("tab", name="Study results").click()
+    page.locator("#gs-study-pick input").click()
+    page.get_by_role("option", name="pilot").click()
+    page.get_by_role("button", name="Show results").click()
+    page.wait_for_selector(".js-plotly-plot", timeout=TIMEOUT_MS)
+    assert "1 of 4 items done" in page.locator("#gs-tab-results").inner_text()
+    shot(page, "09_study_results.png")

@@ -79,6 +79,19 @@ function renderSentences(d) {
   root.dataset.reviewed = String(done);
 }
 
+function renderStudy(d) {
+  const box = root.querySelector('.gs-study');
+  if (!d.study && !d.turing) { box.innerHTML = ''; return; }
+  if (d.turing) {
+    box.innerHTML = d.completed ? '<div class="gs-done">Answered. Thank you.</div>' : `
+      <div class="gs-turing-q">Was this scanpath made by a radiologist or by the model?</div>
+      <div class="gs-actions"><button data-study="human">A radiologist</button><button data-study="model">The model</button></div>`;
+  } else {
+    box.innerHTML = d.completed ? '<div class="gs-done">Case completed.</div>'
+      : '<button data-study="complete" class="gs-complete">Complete case and open the next &#9654;</button>';
+  }
+}
+
 function render(d) {
   R.data = d || null;
   if (!d || !d.case) {
@@ -90,9 +103,12 @@ function render(d) {
   // the server's answer settles every pending action it covers
   for (const sid of Object.keys(R.pending)) if ((d.answered || []).includes(R.pending[sid])) delete R.pending[sid];
   root.dataset.case = d.case;
-  root.querySelector('.gs-findings-box').style.display = d.show_findings === false ? 'none' : '';
+  root.querySelector('.gs-findings-box').style.display = d.show_findings === false || d.turing ? 'none' : '';
+  root.querySelector('.gs-report-box').style.display = d.turing ? 'none' : '';
   renderFindings(d);
   renderSentences(d);
+  renderStudy(d);
+  if (d.key !== R.openedKey) { R.openedKey = d.key; R.openedAt = performance.now(); }
   if (d.error) root.querySelector('.gs-progress').textContent = d.error;
   root.dataset.renderedCase = d.case;
 }
@@ -112,7 +128,8 @@ function send(sid, action, extra) {
   R.pending[sid] = id;
   card.querySelector('.gs-state').textContent = 'saving…';
   trigger('review', {
-    case: R.data.case, prediction_id: R.data.prediction_id, sentence_id: sid, action,
+    case: R.data.case, key: R.data.key, assignment_id: R.data.assignment_id || null,
+    prediction_id: R.data.prediction_id, sentence_id: sid, action,
     edited_text: extra && extra.edited_text, client_request_id: id,
     error_category: card.querySelector('.gs-cat').value || null,
     significance: card.querySelector('.gs-sig').value || null,
@@ -120,6 +137,17 @@ function send(sid, action, extra) {
 }
 
 root.addEventListener('click', (e) => {
+  const st = e.target.closest('[data-study]');
+  if (st && R.data) {
+    const id = (crypto.randomUUID && crypto.randomUUID()) || String(Date.now()) + Math.random();
+    const kind = st.dataset.study;
+    st.disabled = true;
+    trigger(kind === 'complete' ? 'complete' : 'turing', {
+      key: R.data.key, assignment_id: R.data.assignment_id, answer: kind, client_request_id: id,
+      seconds: (performance.now() - (R.openedAt || performance.now())) / 1000,
+    });
+    return;
+  }
   const card = e.target.closest('.gs-sent');
   const f = e.target.closest('.gs-finding');
   if (f) { gs.emit('finding-select', { finding: f.dataset.finding }); return; }

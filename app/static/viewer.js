@@ -19,6 +19,7 @@ const S = {
   wl: { c: 0.5, w: 1 }, invert: false, mono1: false,
   view: { scale: 1, tx: 0, ty: 0, fit: true },
   ov: { scanpath: true, attention: true, regions: false, measurements: true },
+  pref: { scanpath: true, attention: true, regions: false, measurements: true }, // the reader's choice
   map: null, opacity: 0.45, heat: null,
   play: { t: 0, playing: false, speed: 1, sample: 0, last: 0, frames: 0, fpsT0: 0 },
   sel: null, regionSel: null,
@@ -319,7 +320,10 @@ function step(dir) { // jump to the next/previous fixation onset
 }
 
 function toggleOverlay(name, on) {
+  const lab = root.querySelector(`label[data-ovl=${name}]`);
+  if (lab && lab.style.display === 'none') return; // not shown in this study arm
   S.ov[name] = on === undefined ? !S.ov[name] : on;
+  S.pref[name] = S.ov[name];
   const box = root.querySelector(`input[data-ov=${name}]`);
   if (box) box.checked = S.ov[name];
   root.dataset.overlays = Object.keys(S.ov).filter((k) => S.ov[k]).join(' ');
@@ -334,7 +338,12 @@ function fillSelect(sel, options, value) {
 }
 
 async function render(data) {
-  if (!data || !data.image) { S.data = null; empty.style.display = ''; return; }
+  if (!data || !data.image) {
+    setPlaying(false);
+    Object.assign(S, { data: null, caseId: null, full: null, heat: null, sel: null, regionSel: null });
+    for (const g of Object.values(layers)) g.replaceChildren();
+    empty.style.display = ''; root.dataset.renderedCase = ''; draw(); return;
+  }
   const newCase = data.case !== S.caseId;
   S.data = data;
   empty.style.display = 'none';
@@ -342,7 +351,8 @@ async function render(data) {
   for (const name of ['scanpath', 'attention', 'regions', 'measurements']) {
     const lab = root.querySelector(`label[data-ovl=${name}]`);
     lab.style.display = allowed.includes(name) ? '' : 'none';
-    if (!allowed.includes(name)) S.ov[name] = false;
+    S.ov[name] = allowed.includes(name) && S.pref[name]; // a study arm may hide an overlay
+    lab.querySelector('input').checked = S.ov[name];
   }
   $('.gs-play').style.display = allowed.includes('scanpath') ? '' : 'none';
   if (newCase) {

@@ -86,8 +86,20 @@ def _component(name: str, value: Any, **kwargs: Any) -> gr.HTML:
     )
 
 
+GUEST = "guest"  # on Spaces, a visitor who has not signed in: may look, may not review
+
+
 def _user(request: gr.Request | None) -> str:
-    return (getattr(request, "username", None) or DEFAULT_USER) if request is not None else DEFAULT_USER
+    """The signed-in reader: Gradio auth, else the Hugging Face OAuth session, else
+    ``DEFAULT_USER`` (local use without sign-in) - or ``GUEST`` on Spaces (see build_app)."""
+    if request is None:
+        return DEFAULT_USER
+    name = getattr(request, "username", None)
+    if not name:
+        session = getattr(request, "session", None) or {}
+        info = session.get("oauth_info") if hasattr(session, "get") else None
+        name = ((info or {}).get("userinfo") or {}).get("preferred_username")
+    return str(name) if name else DEFAULT_USER
 
 
 def _event(evt: gr.EventData) -> dict[str, Any]:
@@ -129,6 +141,11 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
     ``organiser_all``: everyone sees study results (local use); else only the organiser role."""
     opened_at: dict[tuple[str, str], float] = {}
 
+    def reader(request: gr.Request | None) -> str:
+        name = _user(request)
+        # on Spaces nobody reviews anonymously: readers would share one identity
+        return GUEST if login_button and name == DEFAULT_USER else name
+
     def study_of(mode: str | None) -> str | None:
         return mode[len(STUDY_PREFIX):] if mode and mode.startswith(STUDY_PREFIX) else None
 
@@ -139,12 +156,12 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
                 "arm": None}
 
     def on_load(request: gr.Request):
-        user = _user(request)
+        user = reader(request)
         choices = [ALL_CASES] + [STUDY_PREFIX + n for n in service.reader_studies(user)]
         return worklist_value(user, ALL_CASES), gr.update(choices=choices, value=ALL_CASES)
 
     def on_mode(mode: str, request: gr.Request):
-        return worklist_value(_user(request), mode), None, None
+        return worklist_value(reader(request), mode), None, None
 
     def show(user: str, mode: str, key: str, **kwargs: Any):
         """Viewer, report and footer values for a worklist key (a case hash or "a<id>")."""
@@ -160,11 +177,14 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
             report = service.report_value(opened, user, **kwargs)
             models = service.models_value(opened)
         report["key"] = key
+        if user == GUEST:
+            report["readonly"] = True
+            report["error"] = "Sign in with Hugging Face to review."
         return viewer, report, footer_html(models)
 
     def open_case(mode: str, evt: gr.EventData, request: gr.Request, progress=gr.Progress()):  # noqa: B008
         key = str(_event(evt).get("case", ""))
-        user = _user(request)
+        user = reader(request)
         try:
             viewer, report, footer = show(user, mode, key, progress=lambda f, d: progress(f, desc=d))
         except (KeyError, ValueError, GazeScopeError) as err:
@@ -175,10 +195,12 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
 
     def on_review(mode: str, evt: gr.EventData, request: gr.Request):
         data = _event(evt)
-        user = _user(request)
+        user = reader(request)
         key = str(data.get("key") or data.get("case"))
         error = None
         try:
+            if user == GUEST:
+                raise GazeScopeError("sign in to review")
             if key.startswith("a"):
                 opened, _ = service.open_assignment(user, int(key[1:]))
             else:
@@ -192,7 +214,7 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
     def on_study_action(mode: str, evt: gr.EventData, request: gr.Request):
         """Complete a study item (or answer a Turing item), then open the reader's next one."""
         data = _event(evt)
-        user = _user(request)
+        user = reader(request)
         key = str(data.get("key"))
         try:
             aid = int(key[1:])
@@ -225,13 +247,13 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
         except GazeScopeError as err:
             msg = f'<div class="gs-error" role="alert">{html.escape(str(err))}</div>'
             return msg, gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
-        user = _user(request)
+        user = reader(request)
         ok = f'<div class="gs-ok">{html.escape(opened.entry.name)}: read and added to the worklist.</div>'
         viewer, report, footer = show(user, ALL_CASES, opened.entry.sha256)
         return ok, worklist_value(user, ALL_CASES, opened.entry.sha256), viewer, report, footer, None
 
     def on_results(study: str | None, request: gr.Request):
-        user = _user(request)
+        user = reader(request)
         allowed = organiser_all or service.store.ensure_reader(user).role == "organiser"
         if not allowed:
             return ["Study results are for the organiser role only."] + [None] * N_FIGURES

@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.predict",
     "core.commands.study",
     "core.commands.serve",
+    "core.commands.space",
 )
 
 EXIT_BAD_INPUT = 2

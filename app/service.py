@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -117,11 +118,14 @@ class ReadingService:
             timings["pipeline_ms"] = (time.perf_counter() - t0) * 1000
             if progress:
                 progress(0.8, "saving the result")
-            record = self.store.save_prediction(
-                entry.sha256, _fit_model_versions(rr.to_dict()), app_version=self.app_version,
-                seed=self.seed,
-            )
-            image = image or write_image(rr.radiograph, self.cache_dir)
+            # PNG encoding (zlib releases the GIL) overlaps with the store's write
+            with ThreadPoolExecutor(1) as pool:
+                encoding = None if image else pool.submit(write_image, rr.radiograph, self.cache_dir)
+                record = self.store.save_prediction(
+                    entry.sha256, _fit_model_versions(rr.to_dict()), app_version=self.app_version,
+                    seed=self.seed,
+                )
+                image = image or encoding.result()
         elif image is None:
             from core.io import load_radiograph
 
@@ -238,6 +242,7 @@ class ReadingService:
         """The reader's latest review per sentence and how many they wrote, in one context: free
         reading (``assignment_id`` None) or one study item - so a crossover reader does not see
         the answers they gave the same case in another arm."""
+        self.ensure_reader(username)
         history = [
             r for r in self.store.review_history(username, prediction_id)
             if r.assignment_id == assignment_id

@@ -96,7 +96,10 @@ def _user(request: gr.Request | None) -> str:
         return DEFAULT_USER
     name = getattr(request, "username", None)
     if not name:
-        session = getattr(request, "session", None) or {}
+        try:  # only an OAuth app (LoginButton) installs the session middleware
+            session = request.session
+        except (AssertionError, AttributeError):
+            session = {}
         info = session.get("oauth_info") if hasattr(session, "get") else None
         name = ((info or {}).get("userinfo") or {}).get("preferred_username")
     return str(name) if name else DEFAULT_USER

@@ -47,7 +47,16 @@ const px = (p) => [p[0] * S.w, p[1] * S.h];
 const unit = () => 1 / (S.fitScale || 1);
 
 // ---- image decoding and window/level ------------------------------------------------------
+// decoded images of the last few cases, so switching back to a case skips fetch and decode
+const decoded = new Map();
+const DECODED_MAX = 4;
 async function loadImage(info, seq) {
+  const hit = decoded.get(info.url);
+  if (hit) {
+    decoded.delete(info.url); decoded.set(info.url, hit); // most recent last
+    Object.assign(S, hit);
+    return true;
+  }
   const resp = await fetch(info.url);
   if (!resp.ok) throw new Error('image ' + resp.status);
   const blob = await resp.blob();
@@ -64,7 +73,10 @@ async function loadImage(info, seq) {
     const v = (src[j] << 8) | src[j + 1];
     vals[i] = v; sum += v; if (v < lo) lo = v; if (v > hi) hi = v;
   }
-  Object.assign(S, { vals, w: bmp.width, h: bmp.height, full, fullCtx: fctx, imgData: rgba });
+  const entry = { vals, w: bmp.width, h: bmp.height, full, fullCtx: fctx, imgData: rgba };
+  Object.assign(S, entry);
+  decoded.set(info.url, entry);
+  while (decoded.size > DECODED_MAX) decoded.delete(decoded.keys().next().value);
   root.dataset.valueStats = lo + ',' + hi + ',' + sum; // lets tests check the decode was lossless
   return true;
 }
@@ -345,6 +357,7 @@ async function render(data) {
     empty.style.display = ''; root.dataset.renderedCase = ''; draw(); return;
   }
   const newCase = data.case !== S.caseId;
+  root.dataset.valueAt = String(performance.now()); // benchmarks: when the server's value arrived
   S.data = data;
   empty.style.display = 'none';
   const allowed = data.allowed_overlays || ['scanpath', 'attention', 'regions', 'measurements'];
@@ -369,6 +382,7 @@ async function render(data) {
     S.full = null; draw();
     const ok = await loadImage(data.image, seq);
     if (!ok) return;
+    root.dataset.imageAt = String(performance.now());
     S.mono1 = !!data.image.invert; S.invert = false;
     const w0 = data.image.windows[0];
     S.wl = w0 ? { c: toCode(w0.center), w: Math.max(1, w0.width / data.image.scale) } : { c: 32767, w: 65535 };

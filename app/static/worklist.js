@@ -14,6 +14,7 @@ function open(key) {
   root.querySelectorAll('.gs-case').forEach((c) => c.classList.toggle('gs-current', c.dataset.key === key));
   history.replaceState(null, '', '#case=' + key);
   root.dataset.opening = key;
+  root.dataset.openedAt = String(performance.now()); // benchmarks measure from here
   trigger('open_case', { case: key });
 }
 

@@ -188,13 +188,16 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
     def open_case(mode: str, evt: gr.EventData, request: gr.Request, progress=gr.Progress()):  # noqa: B008
         key = str(_event(evt).get("case", ""))
         user = reader(request)
+        t0 = time.perf_counter()
         try:
             viewer, report, footer = show(user, mode, key, progress=lambda f, d: progress(f, desc=d))
         except (KeyError, ValueError, GazeScopeError) as err:
             gr.Warning(str(err))
             return gr.skip(), gr.skip(), gr.skip(), worklist_value(user, mode)
         opened_at[(user, key)] = time.monotonic()
-        return viewer, report, footer, worklist_value(user, mode, key)
+        rows = worklist_value(user, mode, key)
+        logger.info("opened %s in %.0f ms", key[:12], (time.perf_counter() - t0) * 1000)
+        return viewer, report, footer, rows
 
     def on_review(mode: str, evt: gr.EventData, request: gr.Request):
         data = _event(evt)

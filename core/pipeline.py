@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ SCHEMA_VERSION = 1
 AUTO = "auto"
 DEFAULT_SCANPATH = "abcdef"  # the baseline used when no scanpath model is trained
 MAP_LONG_SIDE = 64  # saliency/attention grid: 64 cells on the image's longer side
-ANATOMY_MODEL = "gazescope-anatomy"
+ANATOMY_MODEL = "core.anatomy.locate"
 ANATOMY_TRAINING = "none: classical segmentation with an outline prior (no learned weights)"
 
 
@@ -348,6 +348,9 @@ class ReadingPipeline:
         else:
             anatomy = self.segmenter.locate(radiograph)  # type: ignore[attr-defined]
         timings["anatomy"] = (time.perf_counter() - t0) * 1000
+        models = self.models()
+        if self.segmenter is None and anatomy.method:  # which method locate actually used
+            models[0] = replace(models[0], version=anatomy.method)
 
         request = PredictionRequest.from_radiograph(
             radiograph,
@@ -384,7 +387,7 @@ class ReadingPipeline:
             findings=findings,
             attention=attention,
             sentences=sentences,
-            models=self.models(),
+            models=models,
             timings_ms=timings,
             radiograph=radiograph,
         )

@@ -8,6 +8,7 @@ tested on small made-up trees, so a broken checker cannot pass silently.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -256,3 +257,18 @@ def test_checker_flags_modules_outside_every_layer():
     assert check(_fake(core__newthing__x="")) == [
         "core.newthing.x: in no layer (add its package to LAYERS and ARCHITECTURE.md)"
     ]
+
+
+def test_readme_layout_matches_the_tree():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    core = REPO / "core"
+    present = {
+        p.name + "/" if p.is_dir() else p.name
+        for p in core.iterdir()
+        if (p.is_dir() and (p / "__init__.py").is_file())
+        or (p.suffix == ".py" and p.name != "__init__.py")
+    }
+    assert [e for e in sorted(present) if e not in block] == [], "README layout misses these"
+    listed = re.findall(r"^  (\w+(?:/|\.py))", block, flags=re.MULTILINE)
+    assert [e for e in listed if e not in present] == [], "README layout lists what is gone"

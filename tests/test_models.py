@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 import json
 import math
@@ -424,3 +425,24 @@ def test_default_checkpoint_is_passed_unless_overridden(tmp_path, monkeypatch):
         assert checkpoint_available("test-needy") and checkpoint_available("uniform")
     finally:
         registry_module._REGISTRY.pop("test-needy", None)
+
+
+LEARNED = [n for n in list_predictors() if predictor_kind(n) != "baseline"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    LEARNED or [pytest.param(None, marks=pytest.mark.skip(reason="no learned model registered"))],
+)
+def test_every_learned_model_round_trips_through_its_checkpoint(name, tmp_path):
+    p = _build(name)
+    module, config = getattr(p, "model", None), getattr(p, "config", None)
+    assert isinstance(module, torch.nn.Module) and dataclasses.is_dataclass(config), (
+        f"{name}: a learned predictor keeps its nn.Module in .model and its config in .config"
+    )
+    out = save_pretrained(tmp_path / "ckpt", module, config, model_type=name, card=f"# {name}")
+    loaded, loaded_config, meta = load_pretrained(out, type(module), type(config))
+    assert loaded_config == config and meta["model_type"] == name
+    state = module.state_dict()
+    assert loaded.state_dict().keys() == state.keys()
+    assert all(torch.equal(loaded.state_dict()[k].cpu(), v.cpu()) for k, v in state.items())

@@ -72,11 +72,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from core.errors import GazeScopeError
     from core.eval import EvaluationConfig, evaluate, load_cases
-    from core.models import create_predictor, list_predictors
+    from core.models import (
+        checkpoint_available,
+        create_predictor,
+        default_checkpoint_path,
+        list_predictors,
+        predictor_kind,
+    )
 
     if args.list:
         for name in list_predictors():
-            print(create_predictor(name).describe())
+            if checkpoint_available(name):
+                print(f"{create_predictor(name).describe()} <{predictor_kind(name)}>")
+            else:
+                print(
+                    f"{name} <{predictor_kind(name)}> (not trained here: no checkpoint at "
+                    f"{default_checkpoint_path(name)})"
+                )
         return 0
     if args.dataset is None or args.root is None:
         raise GazeScopeError("--dataset and --root are required (or --list)")

@@ -19,7 +19,9 @@ new model registers itself by living in ``core/models/<name>.py`` - no list to e
 ``default_checkpoint`` names a folder under :func:`trained_models_dir`; ``create_predictor``
 passes it to the factory as ``checkpoint=<path>`` unless the caller gives ``checkpoint=``
 itself (``checkpoint=None`` asks for an untrained model, e.g. in tests). Learned models also
-take ``device=`` (``"cpu"``, ``"cuda"``); the pipeline passes it.
+take ``device=`` (``"cpu"``, ``"cuda"``); the pipeline passes it. A learned predictor keeps
+its ``nn.Module`` in ``.model``, its config dataclass in ``.config`` and ``load_pretrained``'s
+meta in ``.meta`` (``tests/test_models.py`` round-trips every one through its checkpoint).
 """
 
 from __future__ import annotations

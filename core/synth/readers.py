@@ -123,7 +123,6 @@ BASE_DURATION_SCALE = 0.87
 DWELL_DURATION_FACTOR = 1.4  # design choice: abnormalities draw longer fixations
 NEAR_FINDING_GAIN = 0.5  # design choice: duration x (1 + gain * c * falloff)
 SACCADE_BASE_S, SACCADE_S_PER_DEG = 0.021, 0.0022  # saccadic main sequence (Carpenter 1988)
-EYE_VOICE_LAG_S = (0.9, 0.25, 0.3, 2.0)  # mean, sd, min, max (Griffin & Bock 2000: ~0.9 s)
 ONSET_S = (0.15, 0.45)  # first fixation start after the audio starts (design choice)
 GLOBAL_FIELD = 0.35  # image widths: pop-out field of the global look (design choice)
 MIN_DURATION_S, MAX_DURATION_S = 0.06, 3.0

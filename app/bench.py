@@ -93,7 +93,7 @@ def _open(pg, index: int) -> float:
         d = pg.evaluate(f"""() => {{ const v = document.querySelector('{VIEWER}').dataset;
             const c = +document.querySelector('#gs-worklist .gs-worklist').dataset.openedAt;
             return [+v.valueAt - c, +v.imageAt - +v.valueAt, +v.renderedAt - +v.imageAt]; }}""")
-        print(f"  {ms:.0f} ms: server+transfer {d[0]:.0f}, image fetch+decode {d[1]:.0f}, W/L+overlays {d[2]:.0f}")
+        print(f"  {ms:.0f} ms: server+transfer {d[0]:.0f}, image fetch+decode {d[1]:.0f}, W/L+overlays {d[2]:.0f}")  # noqa: T201 (a script: it prints its figures)
     return ms
 
 
@@ -135,10 +135,10 @@ def main() -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     q = lambda xs: f"p50 {statistics.median(xs):.0f} ms, max {max(xs):.0f} ms (n={len(xs)})"  # noqa: E731
-    print(f"open a new 2048x2048 DICOM case, click to overlays drawn: {q(first)}")
-    print(f"open a case already computed (image fetched and decoded): {q(again)}")
-    print(f"switch back and forth between two computed cases:         {q(toggle)}")
-    print(f"scanpath playback on a 2048x2048 image:                  {fps:.1f} frames/s")
+    print(f"open a new 2048x2048 DICOM case, click to overlays drawn: {q(first)}")  # noqa: T201 (a script: it prints its figures)
+    print(f"open a case already computed (image fetched and decoded): {q(again)}")  # noqa: T201 (a script: it prints its figures)
+    print(f"switch back and forth between two computed cases:         {q(toggle)}")  # noqa: T201 (a script: it prints its figures)
+    print(f"scanpath playback on a 2048x2048 image:                  {fps:.1f} frames/s")  # noqa: T201 (a script: it prints its figures)
     return 0
 
 

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 import time
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.cases import CaseEntry, CaseLibrary
-from core.store import ERROR_CATEGORIES, SIGNIFICANCE, StoreInputError
 from app.payload import ALL_OVERLAYS, cached_image, finding_name, viewer_value, write_image
+from core.store import ERROR_CATEGORIES, SIGNIFICANCE, StoreInputError
 
 logger = logging.getLogger(__name__)
 

@@ -49,10 +49,12 @@ def create_app(
     login_button: bool = False,
     store: Any = None,
     phantoms: tuple[tuple[int, tuple[str, ...]], ...] | None = None,
+    organiser_all: bool = True,
 ) -> App:
     """Open the store (``db_url``, else ``$GAZESCOPE_DB``, else ./gazescope.sqlite), list the
     cases (bundled examples, phantoms generated once into the cache, earlier uploads) and build
-    the UI. Nothing is fetched from the network."""
+    the UI. ``organiser_all``: every user sees study results (local use without sign-in); else
+    only readers with the organiser role. Nothing is fetched from the network."""
     from app.ui import build_app
     from core.store import open_store
 
@@ -66,7 +68,8 @@ def create_app(
         store if store is not None else open_store(db_url), library, default_pipeline,
         app_version=app_version(),
     )
-    return App(service, build_app(service, login_button=login_button), cache)
+    demo = build_app(service, login_button=login_button, organiser_all=organiser_all)
+    return App(service, demo, cache)
 
 
 def read_auth_file(path: Path) -> list[tuple[str, str]]:

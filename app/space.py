@@ -75,7 +75,8 @@ from app.ui import launch  # noqa: E402
 
 ON_SPACES = bool(os.environ.get("SPACE_ID"))
 auth_file = os.environ.get("GAZESCOPE_AUTH")
-app = create_app(login_button=ON_SPACES)
+# with sign-in, study results are for readers with the organiser role only
+app = create_app(login_button=ON_SPACES, organiser_all=not (ON_SPACES or auth_file))
 launch(
     app.demo,
     cache_dir=app.cache_dir,

@@ -155,8 +155,7 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
     def worklist_value(user: str, mode: str | None, current: str | None = None) -> dict[str, Any]:
         study = study_of(mode)
         cases = service.study_worklist(user, study) if study else service.worklist(user)
-        return {"cases": cases, "user": user, "current": current, "mode": mode or ALL_CASES,
-                "arm": None}
+        return {"cases": cases, "user": user, "current": current, "mode": mode or ALL_CASES}
 
     def on_load(request: gr.Request):
         user = reader(request)
@@ -166,7 +165,7 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
     def on_mode(mode: str, request: gr.Request):
         return worklist_value(reader(request), mode), None, None
 
-    def show(user: str, mode: str, key: str, **kwargs: Any):
+    def show(user: str, key: str, **kwargs: Any):
         """Viewer, report and footer values for a worklist key (a case hash or "a<id>")."""
         progress = kwargs.pop("progress", None)
         if key.startswith("a"):
@@ -190,7 +189,7 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
         user = reader(request)
         t0 = time.perf_counter()
         try:
-            viewer, report, footer = show(user, mode, key, progress=lambda f, d: progress(f, desc=d))
+            viewer, report, footer = show(user, key, progress=lambda f, d: progress(f, desc=d))
         except (KeyError, ValueError, GazeScopeError) as err:
             gr.Warning(str(err))
             return gr.skip(), gr.skip(), gr.skip(), worklist_value(user, mode)
@@ -214,7 +213,7 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
             service.review(user, opened, data)
         except GazeScopeError as err:
             error = f"Not saved: {err}"
-        _, report, _ = show(user, mode, key, answered=[str(data.get("client_request_id"))], error=error)
+        _, report, _ = show(user, key, answered=[str(data.get("client_request_id"))], error=error)
         return report, worklist_value(user, mode, key)
 
     def on_study_action(mode: str, evt: gr.EventData, request: gr.Request):
@@ -236,9 +235,9 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
         nxt = next((r["key"] for r in rows["cases"] if r["status"] != "reviewed"), None)
         if nxt is None:
             gr.Info("Study complete: every case is done. Thank you.")
-            _, report, _ = show(user, mode, key)
+            _, report, _ = show(user, key)
             return gr.skip(), report, gr.skip(), rows
-        viewer, report, footer = show(user, mode, nxt)
+        viewer, report, footer = show(user, nxt)
         opened_at[(user, nxt)] = time.monotonic()
         rows["current"] = nxt
         return viewer, report, footer, rows
@@ -255,7 +254,7 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
             return msg, gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
         user = reader(request)
         ok = f'<div class="gs-ok">{html.escape(opened.entry.name)}: read and added to the worklist.</div>'
-        viewer, report, footer = show(user, ALL_CASES, opened.entry.sha256)
+        viewer, report, footer = show(user, opened.entry.sha256)
         return ok, worklist_value(user, ALL_CASES, opened.entry.sha256), viewer, report, footer, None
 
     def on_results(study: str | None, request: gr.Request):

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from app.ui import launch
 
     auth = read_auth_file(args.auth) if args.auth else None
-    app = create_app(db_url=args.db, cache_dir=args.cache)
+    app = create_app(db_url=args.db, cache_dir=args.cache, organiser_all=auth is None)
     print(f"GazeScope reading app on http://{args.host}:{args.port}/  (research prototype, not for clinical use)")
     launch(app.demo, cache_dir=app.cache_dir, port=args.port, host=args.host, auth=auth, block=True)
     return 0

@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine (Python 3.10+ with venv):
-#   make run    create .venv if needed, then run GazeScope on the bundled example cases
+#   make run    create .venv if needed, then open the reading app on the bundled example cases
 #   make test   create .venv if needed, then run the whole test suite
 PY      ?= python3
 VENV    ?= .venv
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/gazescope demo
+	$(BIN)/gazescope serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

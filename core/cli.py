@@ -37,6 +37,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.commands.classifier_eval",
     "core.commands.classifier_ablation",
     "core.commands.scanpath_eval",
+    "core.commands.serve",
+    "core.commands.space",
 )
 
 EXIT_BAD_INPUT = 2

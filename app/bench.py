@@ -1,0 +1,146 @@
+"""Browser benchmark of the reading app (a script that prints figures, not a timed test).
+
+    python -m app.bench [--cases 5] [--seconds 3]
+
+Starts the app on a fresh SQLite file and cache with ``--cases`` new 2048 x 2048 DICOMs (12-bit,
+uncompressed CR, each a real NIH radiograph upsampled with its own noise so every file is a new
+case), drives headless Debian chromium and measures, from the click in the worklist to the
+viewer's "rendered" marker (image decoded, window/level applied, overlays drawn):
+
+- opening a case never seen before (reading, anatomy, scanpaths, report, store, PNG encoding,
+  Gradio round trip, fetch and decode in the browser);
+- opening a case already computed, cycling through more cases than the browser keeps decoded
+  (the image is fetched and decoded again), and switching back and forth between two cases;
+- scanpath playback frame rate on a 2k image (frames drawn per second by requestAnimationFrame;
+  playback runs in the browser with no server round trip per frame).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+VIEWER = "#gs-viewer .gs-viewer"
+
+
+def write_dicoms(folder: Path, n: int, size: int = 2048) -> list[Path]:
+    """``n`` distinct 2k CR DICOMs (12-bit, Explicit VR Little Endian) from a bundled NIH image."""
+    from PIL import Image
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    from app.cases import EXAMPLES_DIR
+
+    src = sorted((EXAMPLES_DIR / "images").glob("*.png"))[0]
+    base = np.asarray(Image.open(src).convert("L").resize((size, size), Image.BILINEAR), np.float32)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    cr = "1.2.840.10008.5.1.4.1.1.1"
+    for i in range(n):
+        rng = np.random.default_rng(i)
+        px = np.clip(base * 16 + rng.normal(0, 20, base.shape), 0, 4095).astype(np.uint16)
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.file_meta.MediaStorageSOPClassUID = cr
+        ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.SOPClassUID, ds.SOPInstanceUID = cr, ds.file_meta.MediaStorageSOPInstanceUID
+        ds.Modality, ds.ViewPosition, ds.BodyPartExamined = "CR", "PA", "CHEST"
+        ds.Rows, ds.Columns, ds.SamplesPerPixel = size, size, 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+        ds.WindowCenter, ds.WindowWidth = 2048, 4096
+        ds.ImagerPixelSpacing = [0.143, 0.143]
+        ds.PixelData = px.tobytes()
+        path = folder / f"bench_2k_{i}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _open(pg, index: int) -> float:
+    row = pg.locator("#gs-worklist .gs-case").nth(index)
+    sha = row.get_attribute("data-case")
+    t0 = time.perf_counter()
+    row.click()
+    pg.wait_for_function(
+        f"() => document.querySelector('{VIEWER}').dataset.renderedCase === '{sha}'",
+        polling="raf", timeout=120_000,
+    )
+    ms = (time.perf_counter() - t0) * 1000
+    if os.environ.get("GAZESCOPE_BENCH_DETAIL"):
+        d = pg.evaluate(f"""() => {{ const v = document.querySelector('{VIEWER}').dataset;
+            const c = +document.querySelector('#gs-worklist .gs-worklist').dataset.openedAt;
+            return [+v.valueAt - c, +v.imageAt - +v.valueAt, +v.renderedAt - +v.imageAt]; }}""")
+        print(f"  {ms:.0f} ms: server+transfer {d[0]:.0f}, image fetch+decode {d[1]:.0f}, W/L+overlays {d[2]:.0f}")  # noqa: T201 (a script: it prints its figures)
+    return ms
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", type=int, default=5, help="new 2k DICOM cases to open")
+    ap.add_argument("--seconds", type=float, default=3.0, help="playback measured for this long")
+    args = ap.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    from app.main import create_app
+    from app.ui import launch
+
+    tmp = Path(tempfile.mkdtemp(prefix="gazescope-bench-"))
+    try:
+        examples = tmp / "examples"
+        (examples / "images").mkdir(parents=True)
+        write_dicoms(examples / "dicom", args.cases)
+        app = create_app(db_url=f"sqlite:///{tmp / 'bench.sqlite'}", cache_dir=tmp / "cache",
+                         examples_dir=examples, phantoms=())
+        port = _free_port()
+        launch(app.demo, cache_dir=app.cache_dir, port=port, block=False)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            pg = browser.new_page(viewport={"width": 1600, "height": 1000})
+            pg.goto(f"http://127.0.0.1:{port}/")
+            pg.wait_for_selector("#gs-worklist .gs-case", timeout=60_000)
+            first = [_open(pg, i) for i in range(args.cases)]
+            # every case again, in turn: more cases than the browser keeps decoded (4)
+            again = [_open(pg, i) for i in list(range(args.cases)) * 2]
+            # back and forth between two cases (next/previous): the image stays decoded
+            toggle = [_open(pg, i % 2) for i in range(10)]
+            pg.locator(f"{VIEWER} [data-act=play]").click()
+            pg.wait_for_timeout(int(args.seconds * 1000))
+            fps = float(pg.eval_on_selector(VIEWER, "el => el.dataset.fps || 'nan'"))
+            browser.close()
+        app.demo.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    q = lambda xs: f"p50 {statistics.median(xs):.0f} ms, max {max(xs):.0f} ms (n={len(xs)})"  # noqa: E731
+    print(f"open a new 2048x2048 DICOM case, click to overlays drawn: {q(first)}")  # noqa: T201 (a script: it prints its figures)
+    print(f"open a case already computed (image fetched and decoded): {q(again)}")  # noqa: T201 (a script: it prints its figures)
+    print(f"switch back and forth between two computed cases:         {q(toggle)}")  # noqa: T201 (a script: it prints its figures)
+    print(f"scanpath playback on a 2048x2048 image:                  {fps:.1f} frames/s")  # noqa: T201 (a script: it prints its figures)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

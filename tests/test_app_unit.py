@@ -1,0 +1,51 @@
+"""The app's plain-Python pieces: image codes sent to the browser, maps, the auth file."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pytest
+
+from app.main import read_auth_file
+from app.payload import encode_map, stored_codes
+from core.errors import InputFileError
+from core.io import Radiograph
+
+
+def _rg(stored: np.ndarray) -> Radiograph:
+    img = ((stored - stored.min()) / np.ptp(stored)).astype(np.float32)
+    return Radiograph(img, "0" * 64, "x.dcm", stored=stored.astype(np.float32))
+
+
+def test_integer_stored_values_are_sent_exactly():
+    stored = np.array([[-1024, 0], [3071, 5]], np.float32)  # e.g. rescaled 12-bit data
+    codes, offset, scale = stored_codes(_rg(stored))
+    assert (offset, scale) == (-1024.0, 1.0)
+    np.testing.assert_array_equal(offset + codes * scale, stored)
+
+
+def test_non_integer_values_span_the_16_bit_range():
+    stored = np.array([[0.0, 0.25], [0.5, 1.0]], np.float32)
+    codes, offset, scale = stored_codes(_rg(stored))
+    assert codes.min() == 0 and codes.max() == 65535
+    np.testing.assert_allclose(offset + codes * scale, stored, atol=scale / 2)
+
+
+def test_maps_are_pooled_to_64_and_scaled_to_their_peak():
+    m = np.zeros((128, 256))
+    m[0, 0] = 2.0
+    enc = encode_map(m)
+    assert enc["shape"] == [32, 64]
+    q = np.frombuffer(base64.b64decode(enc["b64"]), np.uint8).reshape(32, 64)
+    assert q[0, 0] == 255 and q.sum() == 255
+    assert encode_map(np.full((4, 4), np.nan)) is None
+
+
+def test_auth_file(tmp_path):
+    f = tmp_path / "users.txt"
+    f.write_text("# readers\nalice:s3cret:with:colons\n\nbob:pw\n")
+    assert read_auth_file(f) == [("alice", "s3cret:with:colons"), ("bob", "pw")]
+    f.write_text("alice\n")
+    with pytest.raises(InputFileError, match="users.txt: line 1"):
+        read_auth_file(f)

@@ -372,6 +372,10 @@ def test_report_rows_for_a_predictor_with_sentences():
 def test_list_predictors_command(capsys):
     assert main(["evaluate", "--list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["abcdef", "centre", "centre-bias", "uniform"]
+    assert [line.split()[0] for line in lines] == list_predictors()
+    kinds = {line.split()[0]: line.rsplit("<", 1)[1].split(">")[0] for line in lines}
+    baselines = ["abcdef", "centre", "centre-bias", "uniform"]
+    assert [n for n, k in kinds.items() if k == "baseline"] == baselines
+    assert kinds.get("scanpath-tiny") == "scanpath"
     assert main(["evaluate", "--baselines", "all"]) == 2
     assert "--dataset and --root are required" in capsys.readouterr().err

@@ -115,12 +115,13 @@ ABLATION_METRICS = ("MM", "D-MM", "ScanMatch", "ScanMatch (duration)", "NSS", "C
 def ablation_table(names: list[str], values: dict[tuple[str, str], float]) -> str:
     """Variant x metric: mean +- sample SD over the seeds (names ``VARIANT/sSEED``)."""
     import numpy as np
+    from core.tables import text_table
 
     variants: dict[str, list[str]] = {}
     for n in names:
         variants.setdefault(n.rsplit("/s", 1)[0], []).append(n)
     head = ["variant (seeds)", *ABLATION_METRICS]
-    lines = [head]
+    lines: list[list[str]] = []
     for v, members in variants.items():
         cells = [f"{v} ({len(members)})"]
         for m in ABLATION_METRICS:
@@ -129,5 +130,4 @@ def ablation_table(names: list[str], values: dict[tuple[str, str], float]) -> st
             sd = f" +- {xs.std(ddof=1):.3f}" if xs.size > 1 else ""
             cells.append(f"{xs.mean():.3f}{sd}" if xs.size else "-")
         lines.append(cells)
-    widths = [max(len(r[i]) for r in lines) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in lines)
+    return text_table(head, lines)

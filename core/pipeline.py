@@ -4,8 +4,9 @@ The stages, each timed (``ReadingResult.timings_ms``):
 
 1. ``load`` (:meth:`ReadingPipeline.run_file` only): :func:`core.io.load_radiograph`; a bad
    file raises the io error naming it.
-2. ``anatomy``: :func:`core.anatomy.locate` (lung fields, heart, the region atlas,
-   measurements, a confidence with reasons), or a registered segmenter's ``locate``.
+2. ``anatomy``: a registered segmenter's ``locate`` (the shipped ``segmenter-unet-small``
+   fuses its masks with the classical method) or :func:`core.anatomy.locate` alone (lung
+   fields, heart, the region atlas, measurements, a confidence with reasons).
 3. ``scanpath``: ``k`` seeded scanpath samples and a saliency map from the scanpath predictor.
 4. ``classifier``: finding probabilities and one attention map per finding (skipped without a
    classifier: no findings).
@@ -13,8 +14,9 @@ The stages, each timed (``ReadingResult.timings_ms``):
    reported finding and per section's normal statement, each with its regions and evidence).
 
 Defaults (``"auto"``): the first registered model of the kind (sorted by name) whose checkpoint
-is in :func:`core.models.trained_models_dir`; else the ``abcdef`` baseline for scanpaths and no
-classifier. Pass a registered name to choose, or ``classifier=None`` for none.
+is in :func:`core.models.trained_models_dir`; else the ``abcdef`` baseline for scanpaths, no
+classifier and the classical anatomy. Pass a registered name to choose, or ``None`` for no
+classifier / the classical anatomy alone.
 
 Everything in the result is plain dataclasses and numpy; :meth:`ReadingResult.to_dict` gives
 JSON-safe data (``schema_version`` 1) documented in ``docs/READING_RESULT.md``. The same image,
@@ -263,8 +265,9 @@ class ReadingPipeline:
 
     ``scanpath``/``classifier``: a registered predictor name, ``"auto"`` (the default model of
     that kind, see :func:`default_model`), or None (classifier only: no findings).
-    ``segmenter``: None for :func:`core.anatomy.locate`, or a registered ``segmenter`` whose
-    predictor has ``locate(radiograph) -> Anatomy``.
+    ``segmenter``: ``"auto"`` (the shipped segmenter when its checkpoint is on disk, else the
+    classical method), None for :func:`core.anatomy.locate` alone, or a registered
+    ``segmenter`` whose predictor has ``locate(radiograph) -> Anatomy``.
     """
 
     def __init__(
@@ -272,7 +275,7 @@ class ReadingPipeline:
         *,
         scanpath: str = AUTO,
         classifier: str | None = AUTO,
-        segmenter: str | None = None,
+        segmenter: str | None = AUTO,
         k: int = 8,
         seed: int = 0,
         device: str = "cpu",
@@ -284,6 +287,8 @@ class ReadingPipeline:
             scanpath = default_model("scanpath") or DEFAULT_SCANPATH
         if classifier == AUTO:
             classifier = default_model("classifier")
+        if segmenter == AUTO:
+            segmenter = default_model("segmenter")
         self.scanpath: Predictor = self._create(scanpath, ("scanpath", "baseline"))
         if "scanpath" not in self.scanpath.capabilities:
             raise GazeScopeError(f"predictor {scanpath!r} does not predict scanpaths")

@@ -100,7 +100,7 @@ def test_to_dict_has_the_documented_schema_and_is_strict_json(result, radiograph
     assert [s["id"] for s in d["sentences"]] == [f"s{i}" for i in range(len(d["sentences"]))]
     assert all(s["finding"] is None for s in d["sentences"]) and d["sentences"]
     assert [(m["role"], m["name"]) for m in d["models"]] == [
-        ("anatomy", "core.anatomy.locate"),
+        ("anatomy", "segmenter-unet-small"),  # shipped segmenter, fused with classical
         ("scanpath", "scanpath-tiny"),  # the shipped scanpath model (trained_models/)
         ("report", "gazescope-report"),
     ]

@@ -30,9 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--method",
-        choices=("classical", "learned", "fused"),
-        default="classical",
-        help="classical (no weights), learned (the segmenter) or both fused (default classical)",
+        choices=("auto", "classical", "learned", "fused"),
+        default="auto",
+        help="classical (no weights), learned (the segmenter) or both fused; auto (default): "
+        "fused when the segmenter's weights are on disk, else classical",
     )
     p.add_argument(
         "--checkpoint",
@@ -94,12 +95,18 @@ def run(args: argparse.Namespace) -> int:
         radiograph = dataclasses.replace(
             radiograph, spacing_mm=tuple(args.spacing_mm), spacing_source="command line"
         )
-    if args.method == "classical":
+    method = args.method
+    if method == "auto":
+        from core.pipeline import default_model
+
+        have = args.checkpoint is not None or default_model("segmenter") is not None
+        method = "fused" if have else "classical"
+    if method == "classical":
         anatomy = locate(radiograph)
     else:
         from core.models.segmenter import load_segmenter
 
-        anatomy = load_segmenter(args.checkpoint).locate(radiograph, method=args.method)
+        anatomy = load_segmenter(args.checkpoint).locate(radiograph, method=method)
     if args.png:
         Image.fromarray(render_overlay(radiograph.image, anatomy)).save(args.png)
     if args.masks:

@@ -36,6 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="classifier name, 'auto' (default: a trained one if shipped) or 'none'",
     )
+    p.add_argument(
+        "--segmenter",
+        default="auto",
+        help="anatomy: 'auto' (default: the shipped segmenter fused with the classical method), "
+        "'none' (classical only) or a segmenter name",
+    )
     p.add_argument("--device", default="cpu", help="torch device for learned models")
     p.set_defaults(func=run)
 
@@ -46,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     pipeline = ReadingPipeline(
         scanpath=args.scanpath,
         classifier=None if args.classifier == _NONE else args.classifier,
+        segmenter=None if args.segmenter == _NONE else args.segmenter,
         k=args.k,
         seed=args.seed,
         device=args.device,

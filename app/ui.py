@@ -191,7 +191,12 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
         try:
             viewer, report, footer = show(user, key, progress=lambda f, d: progress(f, desc=d))
         except (KeyError, ValueError, GazeScopeError) as err:
+            logger.warning("could not open %s: %s", key[:12], err)
             gr.Warning(str(err))
+            return gr.skip(), gr.skip(), gr.skip(), worklist_value(user, mode)
+        except Exception as err:  # a bug, not bad input: keep the session, keep the traceback
+            logger.exception("opening %s failed", key[:12])
+            gr.Warning(f"Could not open this case ({type(err).__name__}: {err}); the error is logged.")
             return gr.skip(), gr.skip(), gr.skip(), worklist_value(user, mode)
         opened_at[(user, key)] = time.monotonic()
         rows = worklist_value(user, mode, key)

@@ -446,3 +446,23 @@ def test_every_learned_model_round_trips_through_its_checkpoint(name, tmp_path):
     state = module.state_dict()
     assert loaded.state_dict().keys() == state.keys()
     assert all(torch.equal(loaded.state_dict()[k].cpu(), v.cpu()) for k, v in state.items())
+
+
+def test_model_info_summarises_long_training_data_lists() -> None:
+    """A checkpoint listing 151 pseudo-labelled images once made every result record too long
+    for the store (the app could not open a case): model_info keeps a one-glance summary."""
+
+    class Listed(Predictor):
+        name = "listed"
+        capabilities = frozenset({"scanpath"})
+
+        def predict(self, request):  # pragma: no cover - not called
+            raise AssertionError
+
+    p = Listed()
+    p.meta = {"training_data": {"images": [f"{i:08d}_000.png" for i in range(151)],
+                                "views": ["PA", "AP"], "n": 3}}
+    data = json.loads(p.model_info()["training_data"])
+    assert data == {"images": "151 items (listed in the checkpoint's config.json)",
+                    "views": ["PA", "AP"], "n": 3}
+    assert len(p.model_info()["training_data"]) < 200

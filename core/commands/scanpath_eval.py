@@ -115,6 +115,7 @@ ABLATION_METRICS = ("MM", "D-MM", "ScanMatch", "ScanMatch (duration)", "NSS", "C
 def ablation_table(names: list[str], values: dict[tuple[str, str], float]) -> str:
     """Variant x metric: mean +- sample SD over the seeds (names ``VARIANT/sSEED``)."""
     import numpy as np
+
     from core.tables import text_table
 
     variants: dict[str, list[str]] = {}

@@ -210,7 +210,7 @@ class Predictor(ABC):
         """Name, version, weights hash and training data, for result records and model lists."""
         data = self.meta.get("training_data") or self.training_data
         if not isinstance(data, str):
-            data = json.dumps(json_safe(data), sort_keys=True)
+            data = json.dumps(_summarised(json_safe(data)), sort_keys=True)
         return {
             "name": self.name,
             "version": self.version,
@@ -226,3 +226,19 @@ class Predictor(ABC):
             conf = ", ".join(f"{f.name}={getattr(config, f.name)!r}" for f in fields(config))
         caps = ", ".join(sorted(self.capabilities))
         return f"{self.name} {self.version} [{caps}]" + (f" ({conf})" if conf else "")
+
+
+_LIST_KEEP = 8  # longer lists in a checkpoint's training data are summarised in model_info
+
+
+def _summarised(data: Any) -> Any:
+    """``data`` with every list longer than ``_LIST_KEEP`` items replaced by a count: result
+    records and the app's footer carry a one-glance summary; the full list stays in the
+    checkpoint's ``config.json`` and model card."""
+    if isinstance(data, dict):
+        return {k: _summarised(v) for k, v in data.items()}
+    if isinstance(data, list):
+        if len(data) > _LIST_KEEP:
+            return f"{len(data)} items (listed in the checkpoint's config.json)"
+        return [_summarised(v) for v in data]
+    return data

@@ -19,6 +19,7 @@ method's confident lung fields on part of the real NIH sample as pseudo-labels.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.anatomy import MASK_LABELS, Anatomy, LearnedSegmentation, locate, working_grid
+from core.anatomy import (
+    MASK_LABELS,
+    Anatomy,
+    LearnedSegmentation,
+    locate,
+    locate_all,
+    working_grid,
+)
 from core.io.geometry import resize_image
 from core.io.radiograph import Radiograph
 from core.models.predictor import Prediction, PredictionRequest, Predictor
@@ -214,6 +222,13 @@ class Segmenter(Predictor):
         method = method or self.method
         if method == "classical":
             return locate(x)
+        if method == "fused":
+            # the classical method (scikit-image/numpy, mostly outside the GIL) runs beside the
+            # network: on a 2-core machine the fused result costs little more than the slower one
+            with ThreadPoolExecutor(1, thread_name_prefix="classical-anatomy") as pool:
+                classical = pool.submit(locate, x)
+                learned = self.segment(x)
+                return locate_all(x, learned, classical=classical.result())["fused"]
         return locate(x, method=method, learned=self.segment(x))
 
     def predict(self, request: PredictionRequest) -> Prediction:

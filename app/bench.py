@@ -84,10 +84,16 @@ def _open(pg, index: int) -> float:
     sha = row.get_attribute("data-case")
     t0 = time.perf_counter()
     row.click()
-    pg.wait_for_function(
-        f"() => document.querySelector('{VIEWER}').dataset.renderedCase === '{sha}'",
-        polling="raf", timeout=120_000,
-    )
+    try:
+        pg.wait_for_function(
+            f"() => document.querySelector('{VIEWER}').dataset.renderedCase === '{sha}'",
+            polling="raf", timeout=120_000,
+        )
+    except Exception:
+        state = pg.evaluate(f"""() => [JSON.stringify(document.querySelector('{VIEWER}').dataset),
+            JSON.stringify(document.querySelector('#gs-worklist .gs-worklist').dataset)]""")
+        raise RuntimeError(f"case {index} ({sha[:12]}) not drawn after 120 s; viewer {state[0]}; "
+                           f"worklist {state[1]}") from None
     ms = (time.perf_counter() - t0) * 1000
     if os.environ.get("GAZESCOPE_BENCH_DETAIL"):
         d = pg.evaluate(f"""() => {{ const v = document.querySelector('{VIEWER}').dataset;

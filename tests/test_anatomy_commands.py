@@ -137,3 +137,16 @@ def test_anatomy_eval_compares_the_methods_and_scores_a_blind_review(
     assert "failed 1/2 = 50.0%" in text and "failed 0/2 = 0.0%" in text
     assert "synthetic phantoms (n = 1" in text
     assert (out / "blind_3_sheet_0.png").is_file()
+
+
+def test_anatomy_command_defaults_to_fused_and_falls_back_to_classical(
+    png_loader, nih_dir, tmp_path, capsys, monkeypatch
+):
+    """--method auto (the default): fused with the shipped segmenter; classical when no
+    segmenter checkpoint is on disk (GAZESCOPE_MODELS pointing at an empty folder)."""
+    src = str(nih_dir / "images" / "00000129_000.png")
+    assert main(["anatomy", src, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["method"].startswith("fused")
+    monkeypatch.setenv("GAZESCOPE_MODELS", str(tmp_path))
+    assert main(["anatomy", src, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["method"].startswith("gazescope-anatomy classical")

@@ -71,6 +71,18 @@ def test_json_without_classifier_matches_schema(capsys) -> None:
     assert {"load", "anatomy", "scanpath", "report", "total"} <= set(d["timings_ms"])
 
 
+def test_segmenter_auto_is_the_shipped_one_and_none_is_classical(capsys) -> None:
+    auto = _predict_json(capsys, str(EXAMPLE), "--k", "1", "--classifier", "none")
+    none = _predict_json(
+        capsys, str(EXAMPLE), "--k", "1", "--classifier", "none", "--segmenter", "none"
+    )
+    assert auto["models"][0]["name"] == "segmenter-unet-small"
+    assert auto["anatomy"]["method"].startswith("fused")
+    assert none["models"][0]["name"] == "core.anatomy.locate"
+    assert none["anatomy"]["method"].startswith("gazescope-anatomy classical")
+    assert len(auto["models"][0]["training_data"]) < 2000  # fits the store's limit
+
+
 def test_json_with_a_classifier_links_findings_to_regions(capsys, classifier) -> None:
     d = _predict_json(capsys, str(EXAMPLE), "--k", "2", "--classifier", classifier)
     Draft202012Validator(SCHEMA).validate(d)

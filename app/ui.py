@@ -275,7 +275,10 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
         return [note] + figs + [None] * (N_FIGURES - len(figs))
 
     def on_studies():
-        return gr.update(choices=[st.name for st in service.store.list_studies()])
+        names = [st.name for st in service.store.list_studies()]
+        note = ("Choose a study." if names else "No study yet. An organiser creates one with "
+                "`gazescope study create` (README: *Running a study*).")
+        return gr.update(choices=names), note
 
     with gr.Blocks(title="GazeScope") as demo:
         with gr.Sidebar(label="Worklist", open=True, width=300, elem_id="gs-sidebar"):
@@ -338,7 +341,7 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
             outputs=[upload_status, worklist, viewer, report, footer, upload],
             show_progress="full",
         )
-        results_tab.select(on_studies, outputs=[study_pick], show_progress="hidden")
+        results_tab.select(on_studies, outputs=[study_pick, results_note], show_progress="hidden")
         refresh.click(on_results, inputs=[study_pick], outputs=[results_note, *plots])
     return demo
 

@@ -323,6 +323,22 @@ class ReadingPipeline:
         out.append(ModelInfo("report", REPORT_MODEL, REPORT_METHOD, None, REPORT_TRAINING))
         return out
 
+    def _anatomy(self, radiograph: Radiograph) -> tuple[Anatomy, Anatomy]:
+        """The anatomy of the result (the segmenter's method, else classical) and the one the
+        scanpath model gets: the method it was trained with (``anatomy_method``) when the
+        segmenter computed it anyway, else the same."""
+        if self.segmenter is None:
+            anatomy = locate(radiograph)
+            return anatomy, anatomy
+        wanted = getattr(self.scanpath, "anatomy_method", None)
+        locate_all = getattr(self.segmenter, "locate_all", None)
+        if wanted is None or not callable(locate_all):
+            anatomy = self.segmenter.locate(radiograph)  # type: ignore[attr-defined]
+            return anatomy, anatomy
+        every = locate_all(radiograph)
+        anatomy = every[self.segmenter.method]  # type: ignore[attr-defined]
+        return anatomy, every.get(wanted, anatomy)
+
     def run_file(self, path: str | Path, **kwargs: Any) -> ReadingResult:
         """Load ``path`` (bad files raise the io error naming it) and run the pipeline."""
         t0 = time.perf_counter()
@@ -348,10 +364,7 @@ class ReadingPipeline:
         t_start = time.perf_counter()
 
         t0 = time.perf_counter()
-        if self.segmenter is None:
-            anatomy = locate(radiograph)
-        else:
-            anatomy = self.segmenter.locate(radiograph)  # type: ignore[attr-defined]
+        anatomy, scanpath_anatomy = self._anatomy(radiograph)
         timings["anatomy"] = (time.perf_counter() - t0) * 1000
         models = self.models()
         if self.segmenter is None and anatomy.method:  # which method locate actually used
@@ -364,10 +377,11 @@ class ReadingPipeline:
             seed=seed,
             report_text=report_text,
             saliency_shape=_map_shape(radiograph.width, radiograph.height),
-            anatomy=anatomy,
+            anatomy=scanpath_anatomy,
         )
         t0 = time.perf_counter()
         gaze = self.scanpath(request)
+        request = replace(request, anatomy=anatomy)
         timings["scanpath"] = (time.perf_counter() - t0) * 1000
 
         findings: dict[str, float] = {}

@@ -359,6 +359,10 @@ def test_study_mode_blinded_arms_and_results(page, served):
         assert data(page, "fixationsShown") != "0"
     # organiser view: the store's figures
     page.get_by_role("tab", name="Study results").click()
+    page.wait_for_function(
+        "() => document.querySelector('#gs-tab-results').innerText.includes('Choose a study.')",
+        timeout=TIMEOUT_MS,
+    )
     page.locator("#gs-study-pick input").click()
     page.get_by_role("option", name="pilot").click()
     page.get_by_role("button", name="Show results").click()

@@ -210,3 +210,22 @@ def test_run_file_times_the_load(radiograph):
     r = ReadingPipeline(k=1).run_file(EXAMPLE)
     assert r.image.sha256 == radiograph.sha256 and list(r.timings_ms)[0] == "load"
     assert r.timings_ms["total"] >= r.timings_ms["load"] + r.timings_ms["anatomy"]
+
+
+def test_scanpath_model_gets_the_anatomy_it_was_trained_with(radiograph, monkeypatch):
+    """scanpath-tiny's region tokens were trained on the classical anatomy; the result (report,
+    regions, measurements) uses the fused one. Fed the fused tokens, the model scored worse on
+    the NIH test images (ScanMatch 0.342 -> 0.322, CC 0.837 -> 0.754)."""
+    pipeline = ReadingPipeline(classifier=None, k=1)
+    assert pipeline.scanpath.name == "scanpath-tiny" and pipeline.segmenter is not None
+    seen = []
+    predict = type(pipeline.scanpath).predict
+
+    def spy(self, request):
+        seen.append(request.anatomy.method)
+        return predict(self, request)
+
+    monkeypatch.setattr(type(pipeline.scanpath), "predict", spy)
+    r = pipeline(radiograph)
+    assert r.anatomy.method.startswith("fused")
+    assert len(seen) == 1 and seen[0].startswith("gazescope-anatomy classical")

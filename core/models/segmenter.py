@@ -223,13 +223,18 @@ class Segmenter(Predictor):
         if method == "classical":
             return locate(x)
         if method == "fused":
-            # the classical method (scikit-image/numpy, mostly outside the GIL) runs beside the
-            # network: on a 2-core machine the fused result costs little more than the slower one
-            with ThreadPoolExecutor(1, thread_name_prefix="classical-anatomy") as pool:
-                classical = pool.submit(locate, x)
-                learned = self.segment(x)
-                return locate_all(x, learned, classical=classical.result())["fused"]
+            return self.locate_all(x)["fused"]
         return locate(x, method=method, learned=self.segment(x))
+
+    def locate_all(self, x: Radiograph | np.ndarray) -> dict[str, Anatomy]:
+        """``{"classical", "learned", "fused"}`` -> ``Anatomy`` for one image, each computed once.
+
+        The classical method (scikit-image/numpy, mostly outside the GIL) runs in a thread
+        beside the network: on a 2-core machine this costs little more than the slower one."""
+        with ThreadPoolExecutor(1, thread_name_prefix="classical-anatomy") as pool:
+            classical = pool.submit(locate, x)
+            learned = self.segment(x)
+            return locate_all(x, learned, classical=classical.result())
 
     def predict(self, request: PredictionRequest) -> Prediction:
         """No gaze or findings: the located ``Anatomy`` travels in ``meta["anatomy"]``."""

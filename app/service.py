@@ -26,6 +26,24 @@ from core.store import ERROR_CATEGORIES, SIGNIFICANCE, StoreInputError
 
 logger = logging.getLogger(__name__)
 
+ASSIGNMENT_PREFIX = "item:"  # never in a case key (a SHA-256 in hex)
+
+
+def assignment_key(assignment_id: int) -> str:
+    """The worklist key of a study item; case keys are SHA-256 hex digests."""
+    return f"{ASSIGNMENT_PREFIX}{assignment_id}"
+
+
+def assignment_id(key: str) -> int | None:
+    """The study item a worklist key names, or None for a case key. A key like "a1b2..." is a
+    case hash: the prefix contains a character no hex digest does, so the two never collide."""
+    if not key.startswith(ASSIGNMENT_PREFIX):
+        return None
+    rest = key[len(ASSIGNMENT_PREFIX):]
+    if not rest.isdigit():
+        raise ValueError(f"not a study item key: {key!r}")
+    return int(rest)
+
 
 
 @dataclass
@@ -163,7 +181,7 @@ class ReadingService:
                 if self.reviews_for(username, a.prediction_id, a.id)[0]:
                     status = "in_progress"
             rows.append({
-                "key": f"a{a.id}", "sha256": a.case_sha256, "name": f"Case {a.position + 1} of {a.total}",
+                "key": assignment_key(a.id), "sha256": a.case_sha256, "name": f"Case {a.position + 1} of {a.total}",
                 "source": f"arm {a.arm.name}" + (" · which reader?" if a.arm.kind == "turing" else ""),
                 "note": "", "status": status,
             })

@@ -21,7 +21,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from app.service import ReadingService  # noqa: E402
+from app.service import ReadingService, assignment_id  # noqa: E402
 from core.errors import GazeScopeError  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -166,10 +166,11 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
         return worklist_value(reader(request), mode), None, None
 
     def show(user: str, key: str, **kwargs: Any):
-        """Viewer, report and footer values for a worklist key (a case hash or "a<id>")."""
+        """Viewer, report and footer values for a worklist key (a case hash or a study item)."""
         progress = kwargs.pop("progress", None)
-        if key.startswith("a"):
-            opened, item = service.open_assignment(user, int(key[1:]))
+        aid = assignment_id(key)
+        if aid is not None:
+            opened, item = service.open_assignment(user, aid)
             viewer = service.study_viewer_value(user, opened, item)
             report = service.study_report_value(user, opened, item, **kwargs)
             models: list[dict[str, Any]] = [] if item.arm.kind == "turing" else service.models_value(opened)
@@ -211,8 +212,9 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
         try:
             if user == GUEST:
                 raise GazeScopeError("sign in to review")
-            if key.startswith("a"):
-                opened, _ = service.open_assignment(user, int(key[1:]))
+            aid = assignment_id(key)
+            if aid is not None:
+                opened, _ = service.open_assignment(user, aid)
             else:
                 opened = service.open_case(key)
             service.review(user, opened, data)
@@ -227,7 +229,9 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
         user = reader(request)
         key = str(data.get("key"))
         try:
-            aid = int(key[1:])
+            aid = assignment_id(key)
+            if aid is None:
+                raise ValueError(f"not a study item: {key[:16]}")
             if data.get("answer") in ("model", "human"):
                 service.answer_turing(user, aid, str(data["answer"]), str(data.get("client_request_id")))
             else:

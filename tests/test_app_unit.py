@@ -49,3 +49,15 @@ def test_auth_file(tmp_path):
     f.write_text("alice\n")
     with pytest.raises(InputFileError, match="users.txt: line 1"):
         read_auth_file(f)
+
+
+def test_case_hashes_starting_with_a_are_not_study_items():
+    # regression: "a<id>" keys made every case whose SHA-256 starts with "a" (1 in 16) unopenable
+    from app.service import assignment_id, assignment_key
+
+    sha = "a6f4a40c69fef37d6125b99acbcea44fb1a8a279c0036bee5eb36c47d43a572e"
+    assert assignment_id(sha) is None
+    assert assignment_id("a12") is None  # the old item format is a (malformed) case key now
+    assert assignment_id(assignment_key(12)) == 12
+    with pytest.raises(ValueError, match="not a study item"):
+        assignment_id("item:12x")

@@ -67,3 +67,24 @@ def test_resize_image_nearest_keeps_dtype_and_labels():
     out = resize_image(lab, 4, 4, order=0)
     assert out.dtype == np.uint8
     assert set(np.unique(out)) == {0, 1, 2, 3}
+
+
+def test_large_images_are_block_reduced_before_resizing_without_moving_anything():
+    # a 2048 px image shrunk to 128: pre-reduced by 8x8 block means, then anti-aliased
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:2048, 0:2048]
+    img = ((xx // 256 + yy // 256) % 2).astype(np.float32) + rng.normal(0, 0.05, (2048, 2048)).astype(np.float32)
+    out = resize_image(img, 128, 128)
+    assert out.shape == (128, 128) and out.dtype == np.float32
+    # each 256 px checker square is 16 output pixels: their centres keep the square's value
+    centres = out[8::16, 8::16]
+    expected = ((np.arange(8)[None] + np.arange(8)[:, None]) % 2).astype(np.float32)
+    np.testing.assert_allclose(centres, expected, atol=0.05)
+    # and the edges stay where they were: a square's first/last output pixels are still its own
+    assert abs(out[8, 15] - expected[0, 0]) < 0.35 and abs(out[8, 16] - expected[0, 1]) < 0.35
+    # small images take the plain path (goldens computed at 512 px do not change)
+    small = img[:512, :512]
+    from skimage.transform import resize as sk_resize
+
+    ref = sk_resize(small, (128, 128), order=1, mode="edge", anti_aliasing=True, preserve_range=True)
+    np.testing.assert_allclose(resize_image(small, 128, 128), ref.astype(np.float32), rtol=1e-6)

@@ -55,6 +55,8 @@ def resize_image(image: np.ndarray, height: int, width: int, *, order: int = 1) 
     if image.shape == (height, width):
         return image.copy()
     shrinking = height < image.shape[0] or width < image.shape[1]
+    if order > 0 and shrinking:
+        image = _block_mean(image, height, width)
     out = _sk_resize(
         image,
         (height, width),
@@ -66,6 +68,28 @@ def resize_image(image: np.ndarray, height: int, width: int, *, order: int = 1) 
     if order == 0:
         return out.astype(image.dtype)
     return out.astype(np.float32)
+
+
+# Sources larger than this are first reduced by block means (see _block_mean): the Gaussian
+# anti-aliasing filter on a full 2k-4k radiograph costs ~0.1 s per resize.
+PREREDUCE_ABOVE = 1024
+
+
+def _block_mean(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A large image reduced by an integer factor ``k`` (mean of ``k x k`` blocks) before an
+    anti-aliased resize, so the Gaussian runs on an image ``k^2`` times smaller.
+
+    ``k`` is half the shrink factor (the Gaussian still filters the remaining factor of about 2)
+    and must divide both sides, so block ``i`` covers original pixels ``[k i, k (i + 1))`` and
+    the geometry is exact. Images up to ``PREREDUCE_ABOVE`` px are returned unchanged.
+    """
+    h, w = image.shape
+    if max(h, w) <= PREREDUCE_ABOVE:
+        return image
+    for k in range(min(h // height, w // width) // 2, 1, -1):
+        if h % k == 0 and w % k == 0:
+            return image.astype(np.float32, copy=False).reshape(h // k, k, w // k, k).mean(axis=(1, 3))
+    return image
 
 
 @dataclass(frozen=True)

@@ -61,3 +61,21 @@ def test_case_hashes_starting_with_a_are_not_study_items():
     assert assignment_id(assignment_key(12)) == 12
     with pytest.raises(ValueError, match="not a study item"):
         assignment_id("item:12x")
+
+
+def test_image_file_round_trips_every_16_bit_code_exactly(tmp_path):
+    from app.payload import IMAGE_ENCODING, cached_image, decode_codes, encode_codes, write_image
+
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 65536, (37, 53), dtype=np.uint16)
+    codes[0, :4] = [0, 65535, 0, 65535]  # differences that wrap around 2^16
+    assert np.array_equal(decode_codes(encode_codes(codes), 37, 53), codes)
+    # a smooth image compresses below its raw size, which is what the delta planes are for
+    smooth = np.add.outer(np.arange(256), np.arange(256)).astype(np.uint16) * 100
+    assert len(encode_codes(smooth)) < smooth.nbytes / 4
+    rg = _rg(rng.integers(0, 4096, (20, 30)).astype(np.float64))
+    info = write_image(rg, tmp_path)
+    assert info["encoding"] == IMAGE_ENCODING and (info["width"], info["height"]) == (30, 20)
+    data = open(info["path"], "rb").read()
+    assert np.array_equal(decode_codes(data, 20, 30).astype(np.float64) * info["scale"] + info["offset"], rg.stored)
+    assert cached_image(rg.sha256, tmp_path) == info

@@ -45,7 +45,6 @@ def assignment_id(key: str) -> int | None:
     return int(rest)
 
 
-
 @dataclass
 class OpenedCase:
     """A case ready to show: the result dict, its encoded image and its stored prediction."""
@@ -112,6 +111,9 @@ class ReadingService:
 
     def open_case(self, sha256: str, progress: Callable[[float, str], None] | None = None) -> OpenedCase:
         """The case's result (computed on first use) with its stored prediction."""
+        hit = self._opened.get(sha256)  # no lock: a computed case never waits for another's run
+        if hit is not None:
+            return hit
         with self._lock:
             if sha256 in self._opened:
                 return self._opened[sha256]

@@ -25,6 +25,23 @@
     e.preventDefault();
     h.fn(e);
   });
+  // A case's values may arrive twice: at once through the fast path and again with the queued
+  // event. receiver(draw) returns a function that draws a value unless it answers an older
+  // open than one already drawn (value.req) or repeats the last value drawn.
+  gs.receiver = (draw) => {
+    let req = 0, last = null;
+    return (value) => {
+      if (value && typeof value.req === 'number') {
+        if (value.req < req) return;
+        req = value.req;
+      }
+      const { req: _, ...rest } = value || {};
+      const json = value ? JSON.stringify(rest) : null;
+      if (json === last) return;
+      last = json;
+      draw(value);
+    };
+  };
   window.__gs = gs;
 })();
 const gs = window.__gs;

@@ -203,5 +203,7 @@ gs.bindKeys('report', {
   e: () => R.sel && startEdit(R.sel),
 });
 
-watch('value', () => render(props.value));
-render(props.value);
+const receive = gs.receiver(render);
+gs.on('case-values', 'report', (v) => receive(v.report));
+watch('value', () => receive(props.value));
+receive(props.value);

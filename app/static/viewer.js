@@ -57,23 +57,29 @@ async function loadImage(info, seq) {
     Object.assign(S, hit);
     return true;
   }
+  // the codes' row-wise differences, high-byte plane then low-byte plane, in one zlib stream
+  // (app/payload.py: IMAGE_ENCODING), inflated natively
   const resp = await fetch(info.url);
   if (!resp.ok) throw new Error('image ' + resp.status);
-  const blob = await resp.blob();
-  const bmp = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  if (info.encoding !== 'u16-rowdelta-planes-zlib') throw new Error('unknown image encoding ' + info.encoding);
+  const buf = await new Response(resp.body.pipeThrough(new DecompressionStream('deflate'))).arrayBuffer();
   if (seq !== S.loadSeq) return false;
-  const full = document.createElement('canvas');
-  full.width = bmp.width; full.height = bmp.height;
-  const fctx = full.getContext('2d', { willReadFrequently: true });
-  fctx.drawImage(bmp, 0, 0);
-  const rgba = fctx.getImageData(0, 0, bmp.width, bmp.height);
-  const n = bmp.width * bmp.height, src = rgba.data, vals = new Uint16Array(n);
+  const w = info.width, h = info.height, n = w * h;
+  if (buf.byteLength !== 2 * n) throw new Error(`image has ${buf.byteLength} bytes, expected ${2 * n}`);
+  const b = new Uint8Array(buf), vals = new Uint16Array(n);
   let lo = 65535, hi = 0, sum = 0;
-  for (let i = 0, j = 0; i < n; i++, j += 4) {
-    const v = (src[j] << 8) | src[j + 1];
-    vals[i] = v; sum += v; if (v < lo) lo = v; if (v > hi) hi = v;
+  for (let y = 0; y < h; y++) {
+    let v = 0;
+    for (let i = y * w, end = i + w; i < end; i++) {
+      v = (v + ((b[i] << 8) | b[n + i])) & 0xffff;
+      vals[i] = v; sum += v; if (v < lo) lo = v; if (v > hi) hi = v;
+    }
   }
-  const entry = { vals, w: bmp.width, h: bmp.height, full, fullCtx: fctx, imgData: rgba };
+  const full = document.createElement('canvas');
+  full.width = w; full.height = h;
+  const fctx = full.getContext('2d', { willReadFrequently: true });
+  const rgba = fctx.createImageData(w, h);
+  const entry = { vals, w, h, full, fullCtx: fctx, imgData: rgba };
   Object.assign(S, entry);
   decoded.set(info.url, entry);
   while (decoded.size > DECODED_MAX) decoded.delete(decoded.keys().next().value);
@@ -357,6 +363,7 @@ async function render(data) {
     empty.style.display = ''; root.dataset.renderedCase = ''; draw(); return;
   }
   const newCase = data.case !== S.caseId;
+  if (!newCase && !S.full && S.loadSeq) { S.data = data; return; } // its image is still loading: that render draws
   root.dataset.valueAt = String(performance.now()); // benchmarks: when the server's value arrived
   S.data = data;
   empty.style.display = 'none';
@@ -380,7 +387,13 @@ async function render(data) {
     const seq = ++S.loadSeq;
     root.dataset.renderedCase = '';
     S.full = null; draw();
-    const ok = await loadImage(data.image, seq);
+    let ok;
+    try {
+      ok = await loadImage(data.image, seq);
+    } catch (err) { // the next value for this case tries again
+      if (seq === S.loadSeq) { S.caseId = null; hud.textContent = `${data.title || ''}: the image could not be loaded (${err.message})`; }
+      return;
+    }
     if (!ok) return;
     root.dataset.imageAt = String(performance.now());
     S.mono1 = !!data.image.invert; S.invert = false;
@@ -516,5 +529,25 @@ gs.bindKeys('viewer', {
   w: () => autoWindow(),
 });
 
-watch('value', () => render(props.value));
-render(props.value);
+// progress while a case opens through the fast path (the queued path has Gradio's own): shown
+// only if the answer takes a while, so switching between computed cases never flickers
+const busy = root.querySelector('.gs-busy');
+const B = { timer: null, t0: 0 };
+function busyOff() { clearInterval(B.timer); B.timer = null; busy.style.display = 'none'; root.dataset.busy = ''; }
+gs.on('case-opening', 'viewer', () => {
+  busyOff();
+  B.t0 = performance.now();
+  B.timer = setInterval(() => {
+    const s = (performance.now() - B.t0) / 1000;
+    if (s < 0.25) return;
+    busy.textContent = `Opening the case: reading the image and running the models… ${s.toFixed(1)} s`;
+    busy.style.display = ''; root.dataset.busy = '1';
+  }, 100);
+});
+gs.on('case-open-done', 'viewer', busyOff);
+gs.on('viewer-rendered', 'viewer-busy', busyOff);
+
+const receive = gs.receiver(render);
+gs.on('case-values', 'viewer', (v) => receive(v.viewer));
+watch('value', () => receive(props.value));
+receive(props.value);

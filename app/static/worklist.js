@@ -6,7 +6,7 @@ const W = { data: null, restored: false };
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 const LABEL = { unread: 'unread', in_progress: 'in progress', reviewed: 'reviewed' };
 
-// a row's key: the case's SHA-256, or "a<assignment id>" for a study item
+// a row's key: the case's SHA-256, or "item:<assignment id>" for a study item
 const keyOf = (c) => c.key || c.sha256;
 function open(key) {
   if (!key) return;
@@ -15,7 +15,20 @@ function open(key) {
   history.replaceState(null, '', '#case=' + key);
   root.dataset.opening = key;
   root.dataset.openedAt = String(performance.now()); // benchmarks measure from here
-  trigger('open_case', { case: key });
+  // numbered, so the viewer and report can drop a late answer to an older open
+  const req = gs.openReq = (gs.openReq || 0) + 1;
+  // Fast path: every value comes from a server function (no queue, none of the event
+  // machinery on this thread), computing the case first if it is new, with the viewer's own
+  // progress line. If it answers nothing (an error), the queued open_case runs and shows why.
+  gs.emit('case-opening', { case: key });
+  const fast = typeof server !== 'undefined' && server.show_case
+    ? server.show_case({ case: key, req, mode: W.data.mode }).catch(() => null) : Promise.resolve(null);
+  fast.then((v) => {
+    if (gs.openReq !== req) return; // a newer open superseded this one
+    if (!v) { gs.emit('case-open-done', {}); trigger('open_case', { case: key, req }); return; }
+    gs.emit('case-values', v);
+    render(v.worklist);
+  });
 }
 
 function render(d) {
@@ -30,7 +43,7 @@ function render(d) {
   root.dataset.count = String((W.data.cases || []).length);
   if (!W.restored && W.data.cases && W.data.cases.length) {
     W.restored = true;
-    const m = /#case=([0-9a-f]{64}|a[0-9]+)/.exec(location.hash);
+    const m = /#case=([0-9a-f]{64}|item:[0-9]+)/.exec(location.hash);
     if (m && W.data.cases.some((c) => keyOf(c) === m[1])) open(m[1]);
   }
 }

@@ -141,6 +141,42 @@ def test_incremental_decoding_matches_teacher_forcing() -> None:
     assert torch.allclose(torch.cat(steps, 1), full, atol=1e-5)
 
 
+def test_fast_decoding_matches_teacher_forcing() -> None:
+    """``sample``'s fused step (one qkv matmul, folded pointer/sigma/stop heads) against the
+    modules' teacher-forced forward: in deterministic mode every fixation must be the full
+    pass's most likely cell, every duration its mean, and the stop step its first p > 0.5."""
+    model = _tiny()
+    with torch.no_grad():  # away from the near-uniform initialisation: no ties to break
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    model.eval()
+    c = model.config
+    image = torch.randn(1, 1, 32, 32)
+    query = torch.zeros(1, len(c.labels))
+    s = model.sample(image[0], 2, seed=0, deterministic=True, query=query[0], force_length=c.max_fixations)
+    n = int(s.length[0])
+    assert n == c.max_fixations
+    xy = torch.from_numpy(s.xy[:1])
+    logd = torch.log(torch.from_numpy(s.duration_s[:1]))
+    tokens, _ = model.encode(image)
+    kv = model._memory_kv(tokens, None, query, None)
+    x = torch.cat([model.start, model._embed_fixations(xy, logd)], 1)
+    x = x + model.step_embed.weight[None, : c.max_fixations + 1]
+    for blk, m in zip(model.blocks, kv, strict=True):
+        x = blk(x, m)
+    h = model.ln_f(x)
+    log_w, sigma, stop_logit = model._heads(h, model.pointer_k(tokens))
+    cells = log_w[0, :n].argmax(-1)
+    assert torch.equal(model.centres[cells], xy[0])
+    mu, _ = model._duration(h[:, :n], xy)
+    z = (logd - c.log_duration_mean) / c.log_duration_std
+    assert torch.allclose(mu, z, atol=1e-4)
+    free = model.sample(image[0], 1, seed=0, deterministic=True, query=query[0])
+    p_stop = torch.sigmoid(stop_logit[0])
+    first = int((p_stop > 0.5).nonzero()[0]) if bool((p_stop[:n] > 0.5).any()) else c.max_fixations
+    assert int(free.length[0]) == first
+
+
 def test_query_vector() -> None:
     v = query_vector({"pleural_effusion": 0.9, "cardiomegaly": 0.2})
     assert v.sum() == 1.0

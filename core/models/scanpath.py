@@ -543,7 +543,7 @@ class ScanpathModel(nn.Module):
 
     # ---------------------------------------------------------------- sampling
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def sample(
         self,
         image: torch.Tensor,
@@ -584,53 +584,126 @@ class ScanpathModel(nn.Module):
                                     np.zeros(0, np.int64), saliency)
         q = None if query is None else query.reshape(1, -1)
         t = None if text is None else text.reshape(1, -1)
-        keys = self.pointer_k(tokens)  # (1, G*G, C)
-        mem_kv = self._memory_kv(tokens, None, q, t)
-        mem_kv = [(a.expand(k, -1, -1, -1), b.expand(k, -1, -1, -1)) for a, b in mem_kv]
-        keys = keys.expand(k, -1, -1)
-        caches: list[dict[str, torch.Tensor]] = [{} for _ in self.blocks]
+        step = _DecodeStep(self, tokens, q, t, k, L)
         xy_out = torch.zeros(k, L, 2, device=device)
         dur_out = torch.zeros(k, L, device=device)
         length = torch.full((k,), L, dtype=torch.long, device=device)
         alive = torch.ones(k, dtype=torch.bool, device=device)
-        x = self.start.expand(k, 1, -1)
-        for step in range(L + 1):
-            x = x + self.step_embed.weight[step][None, None]
-            for blk, kv, cache in zip(self.blocks, mem_kv, caches, strict=True):
-                x = blk(x, kv, cache)
-            h = self.ln_f(x)  # (k, 1, C)
-            log_w, sigma, stop_logit = self._heads(h, keys)
-            p_stop = torch.sigmoid(stop_logit[:, 0])
+        x = self.start.expand(k, 1, -1).reshape(k, -1)
+        for i in range(L + 1):
+            h = step.hidden(x, i)  # (k, C)
+            logits, sigma, stop_logit = step.heads(h)
+            p_stop = torch.sigmoid(stop_logit)
             if force_length is not None:
-                stop = torch.full((k,), step >= force_length, dtype=torch.bool, device=device)
+                stop = torch.full((k,), i >= force_length, dtype=torch.bool, device=device)
             elif deterministic:
                 stop = p_stop > 0.5
             else:
                 stop = torch.rand(k, generator=gen, device=device) < p_stop
-            newly = alive & stop
-            length[newly] = step
+            length[alive & stop] = i
             alive &= ~stop
-            if step == L or not bool(alive.any()):
+            if i == L or not bool(alive.any()):
                 break
             if deterministic:
-                cell = log_w[:, 0].argmax(-1)
-                xy = self.centres[cell]
+                xy = self.centres[logits.argmax(-1)]
             else:
-                probs = F.softmax(log_w[:, 0] / temperature, -1)
+                # softmax(log_softmax(l) / T) == softmax(l / T): the pointer's mixture weights
+                probs = F.softmax(logits if temperature == 1.0 else logits / temperature, -1)
                 cell = torch.multinomial(probs, 1, generator=gen).squeeze(-1)
                 noise = torch.randn(k, 2, generator=gen, device=device)
-                xy = (self.centres[cell] + noise * sigma[:, 0, None]).clamp(0.0, 1.0)
-            mu, log_sd = self._duration(h[:, 0], xy)
-            if deterministic:
-                z = mu
-            else:
-                z = mu + log_sd.exp() * torch.randn(k, generator=gen, device=device)
+                xy = (self.centres[cell] + noise * sigma[:, None]).clamp(0.0, 1.0)
+            four = self._fourier(xy)
+            mu, log_sd = step.duration(h, four)
+            z = mu if deterministic else mu + log_sd.exp() * torch.randn(k, generator=gen, device=device)
             logd = z * c.log_duration_std + c.log_duration_mean
-            xy_out[:, step], dur_out[:, step] = xy, logd.exp()
-            x = self._embed_fixations(xy[:, None], logd[:, None])
+            xy_out[:, i], dur_out[:, i] = xy, logd.exp()
+            x = step.embed(four, z)
         self.train(was_training)
         return SampledScanpaths(xy_out.cpu().numpy(), dur_out.cpu().numpy(),
                                 length.cpu().numpy(), saliency)
+
+
+class _DecodeStep:
+    """One decoding step of :meth:`ScanpathModel.sample` for ``k`` reads at once, as few tensor
+    operations as the maths allows (the step is ~90 tiny ops; their dispatch, not arithmetic,
+    is the cost on a CPU): self-attention's q/k/v in one matmul into preallocated key/value
+    caches, attention as batched matmuls (the fused SDPA kernel costs ~100 us a call at this
+    size), no module calls, and the pointer, sigma and stop heads folded into one matrix over
+    the image tokens (``logits = h (K W_q)^T / sqrt(C)``), computed once per image.
+    Same maths as the modules' forward (``test_fast_decoding_matches_teacher_forcing``).
+    """
+
+    def __init__(self, model: ScanpathModel, tokens: torch.Tensor, query: torch.Tensor | None,
+                 text: torch.Tensor | None, k: int, max_steps: int) -> None:
+        c = model.config
+        self.model, self.k, self.n_head = model, k, c.n_head
+        self.hd = c.d_model // c.n_head
+        self.log_duration_std, self.log_duration_mean = c.log_duration_std, c.log_duration_mean
+        self.step_embed = model.step_embed.weight
+        H, hd = c.n_head, self.hd
+        self.layers = []
+        for blk, (mk, mv) in zip(model.blocks, model._memory_kv(tokens, None, query, text), strict=True):
+            sa, ca = blk.self_attn, blk.cross_attn
+            kh, vh = mk[0], mv[0]  # (H, M, hd): the fixed memory, shared by the k reads
+            self.layers.append({
+                "ln1": (blk.ln1.weight, blk.ln1.bias, blk.ln1.eps),
+                "qkv_w": torch.cat([sa.q.weight, sa.kv.weight]), "qkv_b": torch.cat([sa.q.bias, sa.kv.bias]),
+                "sa_proj": (sa.proj.weight, sa.proj.bias),
+                "ln2": (blk.ln2.weight, blk.ln2.bias, blk.ln2.eps),
+                "ca_q": (ca.q.weight, ca.q.bias), "ca_proj": (ca.proj.weight, ca.proj.bias),
+                "mem_kt": (kh / math.sqrt(hd)).transpose(1, 2).contiguous(), "mem_v": vh.contiguous(),
+                "ln3": (blk.ln3.weight, blk.ln3.bias, blk.ln3.eps),
+                "fc": (blk.mlp.fc.weight, blk.mlp.fc.bias), "proj": (blk.mlp.proj.weight, blk.mlp.proj.bias),
+                # self-attention caches (k, H, steps, hd), seen as (k * H, steps, hd) for bmm
+                "k4": tokens.new_zeros(k, H, max_steps + 1, hd),
+                "v4": tokens.new_zeros(k, H, max_steps + 1, hd),
+            })
+            self.layers[-1]["k"] = self.layers[-1]["k4"].view(k * H, max_steps + 1, hd)
+            self.layers[-1]["v"] = self.layers[-1]["v4"].view(k * H, max_steps + 1, hd)
+        self.sa_scale = 1.0 / math.sqrt(hd)
+        self.ln_f = (model.ln_f.weight, model.ln_f.bias, model.ln_f.eps)
+        keys = model.pointer_k(tokens)[0]  # (G*G, C)
+        scale = 1.0 / math.sqrt(c.d_model)
+        self.head_w = torch.cat([keys @ model.pointer_q.weight * scale,
+                                 model.sigma_head.weight, model.stop_head.weight])
+        self.head_b = torch.cat([keys @ model.pointer_q.bias * scale,
+                                 model.sigma_head.bias, model.stop_head.bias])
+        self.min_sigma, self.two_cells = c.min_sigma, 2.0 / c.grid
+
+    def hidden(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        """The decoder's output ``(k, C)`` for step ``t`` given its input ``x`` ``(k, C)``."""
+        k, H, hd = self.k, self.n_head, self.hd
+        x = x + self.step_embed[t]
+        for L in self.layers:
+            y = F.layer_norm(x, x.shape[-1:], *L["ln1"])
+            q, kk, vv = F.linear(y, L["qkv_w"], L["qkv_b"]).view(k, 3, H * hd).unbind(1)
+            L["k4"][:, :, t] = kk.view(k, H, hd)
+            L["v4"][:, :, t] = vv.view(k, H, hd)
+            w = torch.bmm(q.reshape(k * H, 1, hd), L["k"][:, : t + 1].transpose(1, 2)).mul_(self.sa_scale)
+            a = torch.bmm(torch.softmax(w, -1), L["v"][:, : t + 1])  # (k * H, 1, hd)
+            x = x + F.linear(a.view(k, H * hd), *L["sa_proj"])
+            y = F.layer_norm(x, x.shape[-1:], *L["ln2"])
+            q = F.linear(y, *L["ca_q"]).view(k, H, hd).transpose(0, 1)  # (H, k, hd)
+            a = torch.bmm(torch.softmax(torch.bmm(q, L["mem_kt"]), -1), L["mem_v"])  # (H, k, hd)
+            x = x + F.linear(a.transpose(0, 1).reshape(k, H * hd), *L["ca_proj"])
+            y = F.layer_norm(x, x.shape[-1:], *L["ln3"])
+            x = x + F.linear(F.gelu(F.linear(y, *L["fc"])), *L["proj"])
+        return F.layer_norm(x, x.shape[-1:], *self.ln_f)
+
+    def heads(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Pointer logits over the cells ``(k, G*G)``, sigma ``(k,)``, stop logit ``(k,)``."""
+        out = F.linear(h, self.head_w, self.head_b)
+        logits, raw_sigma, stop = out[:, :-2], out[:, -2], out[:, -1]
+        return logits, self.min_sigma + self.two_cells * torch.sigmoid(raw_sigma - 1.1), stop
+
+    def duration(self, h: torch.Tensor, fourier_xy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        m = self.model
+        out = m.duration_head(h + m.xy_embed(fourier_xy))
+        return out[:, 0], out[:, 1].clamp(-4.0, 2.0)
+
+    def embed(self, fourier_xy: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The next step's input from the fixation just sampled (standardised log-duration z)."""
+        return self.model.fix_embed(torch.cat([fourier_xy, z[:, None]], -1))
 
 
 def _cell_index(xy: torch.Tensor, grid: int) -> torch.Tensor:

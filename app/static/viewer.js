@@ -66,7 +66,11 @@ async function loadImage(info, seq) {
   if (seq !== S.loadSeq) return false;
   const w = info.width, h = info.height, n = w * h;
   if (buf.byteLength !== 2 * n) throw new Error(`image has ${buf.byteLength} bytes, expected ${2 * n}`);
-  const b = new Uint8Array(buf), vals = new Uint16Array(n);
+  // reuse the buffers of the case last dropped from the cache (same size): a 2k image needs
+  // ~40 MB of them, and garbage-collecting that much shows up as a pause on the next draw
+  const spare = S.spare && S.spare.w === w && S.spare.h === h ? S.spare : null;
+  S.spare = null;
+  const b = new Uint8Array(buf), vals = spare ? spare.vals : new Uint16Array(n);
   let lo = 65535, hi = 0, sum = 0;
   for (let y = 0; y < h; y++) {
     let v = 0;
@@ -75,14 +79,22 @@ async function loadImage(info, seq) {
       vals[i] = v; sum += v; if (v < lo) lo = v; if (v > hi) hi = v;
     }
   }
-  const full = document.createElement('canvas');
-  full.width = w; full.height = h;
-  const fctx = full.getContext('2d', { willReadFrequently: true });
-  const rgba = fctx.createImageData(w, h);
+  let full, fctx, rgba;
+  if (spare) ({ full, fullCtx: fctx, imgData: rgba } = spare);
+  else {
+    full = document.createElement('canvas');
+    full.width = w; full.height = h;
+    fctx = full.getContext('2d', { willReadFrequently: true });
+    rgba = fctx.createImageData(w, h);
+  }
   const entry = { vals, w, h, full, fullCtx: fctx, imgData: rgba };
   Object.assign(S, entry);
   decoded.set(info.url, entry);
-  while (decoded.size > DECODED_MAX) decoded.delete(decoded.keys().next().value);
+  while (decoded.size > DECODED_MAX) {
+    const oldest = decoded.keys().next().value;
+    S.spare = decoded.get(oldest);
+    decoded.delete(oldest);
+  }
   root.dataset.valueStats = lo + ',' + hi + ',' + sum; // lets tests check the decode was lossless
   return true;
 }

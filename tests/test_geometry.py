@@ -88,3 +88,17 @@ def test_large_images_are_block_reduced_before_resizing_without_moving_anything(
 
     ref = sk_resize(small, (128, 128), order=1, mode="edge", anti_aliasing=True, preserve_range=True)
     np.testing.assert_allclose(resize_image(small, 128, 128), ref.astype(np.float32), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(2048, 2048), (1955, 1841)])
+def test_block_reduced_resize_agrees_with_a_direct_resize(shape):
+    # divisible or not (the real JPEG 2000 DICOM is 1955 x 1841): same geometry, same values
+    # up to the slightly different low-pass filter
+    from skimage.transform import resize as sk_resize
+
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    img = np.sin(xx / 97.0) + np.cos(yy / 61.0) + 0.002 * xx  # smooth, with a gradient
+    out = resize_image(img, 256, 256)
+    ref = sk_resize(img, (256, 256), order=1, mode="edge", anti_aliasing=True, preserve_range=True)
+    assert out.shape == (256, 256) and out.dtype == np.float32
+    assert np.abs(out - ref).max() < 0.01  # a shift of one original pixel would cost ~0.012

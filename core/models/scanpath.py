@@ -645,30 +645,37 @@ class _DecodeStep:
         for blk, (mk, mv) in zip(model.blocks, model._memory_kv(tokens, None, query, text), strict=True):
             sa, ca = blk.self_attn, blk.cross_attn
             kh, vh = mk[0], mv[0]  # (H, M, hd): the fixed memory, shared by the k reads
+            sq = 1.0 / math.sqrt(hd)  # the attention scale, folded into the query rows
             self.layers.append({
                 "ln1": (blk.ln1.weight, blk.ln1.bias, blk.ln1.eps),
-                "qkv_w": torch.cat([sa.q.weight, sa.kv.weight]), "qkv_b": torch.cat([sa.q.bias, sa.kv.bias]),
+                "qkv_w": torch.cat([sa.q.weight * sq, sa.kv.weight]), "qkv_b": torch.cat([sa.q.bias * sq, sa.kv.bias]),
                 "sa_proj": (sa.proj.weight, sa.proj.bias),
                 "ln2": (blk.ln2.weight, blk.ln2.bias, blk.ln2.eps),
                 "ca_q": (ca.q.weight, ca.q.bias), "ca_proj": (ca.proj.weight, ca.proj.bias),
                 "mem_kt": (kh / math.sqrt(hd)).transpose(1, 2).contiguous(), "mem_v": vh.contiguous(),
                 "ln3": (blk.ln3.weight, blk.ln3.bias, blk.ln3.eps),
                 "fc": (blk.mlp.fc.weight, blk.mlp.fc.bias), "proj": (blk.mlp.proj.weight, blk.mlp.proj.bias),
-                # self-attention caches (k, H, steps, hd), seen as (k * H, steps, hd) for bmm
-                "k4": tokens.new_zeros(k, H, max_steps + 1, hd),
-                "v4": tokens.new_zeros(k, H, max_steps + 1, hd),
+                # self-attention keys and values (2, k, H, steps, hd): one copy per step writes
+                # both; each seen as (k * H, steps, hd) for bmm
+                "kv": tokens.new_zeros(2, k, H, max_steps + 1, hd),
             })
-            self.layers[-1]["k"] = self.layers[-1]["k4"].view(k * H, max_steps + 1, hd)
-            self.layers[-1]["v"] = self.layers[-1]["v4"].view(k * H, max_steps + 1, hd)
-        self.sa_scale = 1.0 / math.sqrt(hd)
+            kv = self.layers[-1]["kv"]
+            self.layers[-1]["k"] = kv[0].view(k * H, max_steps + 1, hd)
+            self.layers[-1]["v"] = kv[1].view(k * H, max_steps + 1, hd)
         self.ln_f = (model.ln_f.weight, model.ln_f.bias, model.ln_f.eps)
         keys = model.pointer_k(tokens)[0]  # (G*G, C)
         scale = 1.0 / math.sqrt(c.d_model)
         self.head_w = torch.cat([keys @ model.pointer_q.weight * scale,
                                  model.sigma_head.weight, model.stop_head.weight])
         self.head_b = torch.cat([keys @ model.pointer_q.bias * scale,
-                                 model.sigma_head.bias, model.stop_head.bias])
+                                 model.sigma_head.bias - 1.1, model.stop_head.bias])
         self.min_sigma, self.two_cells = c.min_sigma, 2.0 / c.grid
+        # duration head: its first layer applied to h + xy_embed(f) is one matmul on [h, f]
+        d0, act, d2 = model.duration_head
+        self.dur_w = torch.cat([d0.weight, d0.weight @ model.xy_embed.weight], 1)
+        self.dur_b = d0.bias + d0.weight @ model.xy_embed.bias
+        self.dur_act, self.dur_out = act.approximate, (d2.weight, d2.bias)
+        self.fix = (model.fix_embed.weight, model.fix_embed.bias)
 
     def hidden(self, x: torch.Tensor, t: int) -> torch.Tensor:
         """The decoder's output ``(k, C)`` for step ``t`` given its input ``x`` ``(k, C)``."""
@@ -676,10 +683,9 @@ class _DecodeStep:
         x = x + self.step_embed[t]
         for L in self.layers:
             y = F.layer_norm(x, x.shape[-1:], *L["ln1"])
-            q, kk, vv = F.linear(y, L["qkv_w"], L["qkv_b"]).view(k, 3, H * hd).unbind(1)
-            L["k4"][:, :, t] = kk.view(k, H, hd)
-            L["v4"][:, :, t] = vv.view(k, H, hd)
-            w = torch.bmm(q.reshape(k * H, 1, hd), L["k"][:, : t + 1].transpose(1, 2)).mul_(self.sa_scale)
+            qkv = F.linear(y, L["qkv_w"], L["qkv_b"]).view(k, 3, H, hd)
+            L["kv"][:, :, :, t] = qkv[:, 1:].transpose(0, 1)
+            w = torch.bmm(qkv[:, 0].reshape(k * H, 1, hd), L["k"][:, : t + 1].transpose(1, 2))
             a = torch.bmm(torch.softmax(w, -1), L["v"][:, : t + 1])  # (k * H, 1, hd)
             x = x + F.linear(a.view(k, H * hd), *L["sa_proj"])
             y = F.layer_norm(x, x.shape[-1:], *L["ln2"])
@@ -694,16 +700,16 @@ class _DecodeStep:
         """Pointer logits over the cells ``(k, G*G)``, sigma ``(k,)``, stop logit ``(k,)``."""
         out = F.linear(h, self.head_w, self.head_b)
         logits, raw_sigma, stop = out[:, :-2], out[:, -2], out[:, -1]
-        return logits, self.min_sigma + self.two_cells * torch.sigmoid(raw_sigma - 1.1), stop
+        return logits, self.min_sigma + self.two_cells * torch.sigmoid(raw_sigma), stop
 
     def duration(self, h: torch.Tensor, fourier_xy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        m = self.model
-        out = m.duration_head(h + m.xy_embed(fourier_xy))
+        u = F.gelu(F.linear(torch.cat([h, fourier_xy], -1), self.dur_w, self.dur_b), approximate=self.dur_act)
+        out = F.linear(u, *self.dur_out)
         return out[:, 0], out[:, 1].clamp(-4.0, 2.0)
 
     def embed(self, fourier_xy: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """The next step's input from the fixation just sampled (standardised log-duration z)."""
-        return self.model.fix_embed(torch.cat([fourier_xy, z[:, None]], -1))
+        return F.linear(torch.cat([fourier_xy, z[:, None]], -1), *self.fix)
 
 
 def _cell_index(xy: torch.Tensor, grid: int) -> torch.Tensor:

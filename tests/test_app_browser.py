@@ -273,6 +273,24 @@ def test_png_upload_is_read_and_listed(page, nih_dir):
     )
 
 
+def test_odd_sized_jpeg2000_dicom_upload_reaches_the_viewer_losslessly(page, dicom_dir):
+    # a real JPEG 2000 CR, 1841 px wide (odd) and 1955 high: every 16-bit code arrives unchanged
+    from app.payload import stored_codes
+    from core.io import load_radiograph
+
+    src = dicom_dir / "nema_rg1_cr_chest_j2k.dcm"
+    page.locator("#gs-upload input[type=file]").set_input_files(str(src))
+    page.locator("#gs-upload-status .gs-ok").wait_for(timeout=TIMEOUT_MS)
+    rg = load_radiograph(src)
+    page.wait_for_function(
+        f"() => document.querySelector('{VIEWER}').dataset.renderedCase === '{rg.sha256}'",
+        timeout=TIMEOUT_MS,
+    )
+    codes, _, _ = stored_codes(rg)
+    assert codes.shape == (1955, 1841)
+    assert data(page, "valueStats") == f"{codes.min()},{codes.max()},{int(codes.sum(dtype=np.int64))}"
+
+
 def test_keyboard_shortcuts_and_none_while_typing(page):
     first = open_case(page, 0)
     page.locator("body").click(position={"x": 5, "y": 5})

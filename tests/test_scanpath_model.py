@@ -177,6 +177,17 @@ def test_fast_decoding_matches_teacher_forcing() -> None:
     assert int(free.length[0]) == first
 
 
+def test_inlined_multinomial_draws_what_torch_multinomial_draws() -> None:
+    # ScanpathModel.sample draws a cell as argmax(p / q), q ~ Exp(1): torch.multinomial(p, 1)
+    # without its input checks. If a torch release changes how it draws, this fails first.
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    p = torch.softmax(torch.randn(8, 256, generator=torch.Generator().manual_seed(0)), -1)
+    for _ in range(20):
+        a = torch.multinomial(p, 1, generator=g1).squeeze(-1)
+        b = (p / torch.empty_like(p).exponential_(1.0, generator=g2)).argmax(-1)
+        assert torch.equal(a, b)
+
+
 def test_query_vector() -> None:
     v = query_vector({"pleural_effusion": 0.9, "cardiomegaly": 0.2})
     assert v.sum() == 1.0

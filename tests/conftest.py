@@ -36,3 +36,19 @@ def nih_dir(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def dicom_dir(shared_data: Path) -> Path:
     return shared_data / "dicom"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian chromium through Playwright, one per test module (never `playwright
+    install`: CI installs the Debian package)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: apt-get install -y chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.chromium import TIMEOUT_MS, VIEWER, free_port, open_row
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -21,25 +22,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 SHOTS = REPO / "out" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-VIEWER = "#gs-viewer .gs-viewer"
-TIMEOUT_MS = 60_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: apt-get install -y chromium")
     from app.main import create_app
     from app.ui import launch
 
@@ -61,20 +47,10 @@ def served(tmp_path_factory):
     shas = [e.sha256 for e in app.service.library.entries() if e.source == "example"][:2]
     store.create_study("pilot", case_sha256s=shas)  # default arms: with_ai, without_ai (report only)
     store.add_study_reader("pilot", "reader")
-    port = _free_port()
+    port = free_port()
     launch(app.demo, cache_dir=app.cache_dir, port=port, block=False)
     yield app, f"http://127.0.0.1:{port}/"
     app.demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -96,15 +72,7 @@ def data(pg, key: str) -> str:
 
 
 def open_case(pg, index: int) -> str:
-    row = pg.locator("#gs-worklist .gs-case").nth(index)
-    sha = row.get_attribute("data-case")
-    row.click()
-    pg.wait_for_function(
-        f"() => document.querySelector('{VIEWER}').dataset.renderedCase === '{sha}'"
-        f" && document.querySelector('#gs-report .gs-report').dataset.renderedCase === '{sha}'",
-        timeout=TIMEOUT_MS,
-    )
-    return sha
+    return open_row(pg, index)
 
 
 def case_index(pg, name_part: str) -> int:

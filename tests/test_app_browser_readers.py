@@ -11,29 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import REPORT, TIMEOUT_MS, VIEWER, free_port, open_row, shown_js
+
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-VIEWER = "#gs-viewer .gs-viewer"
-REPORT = "#gs-report .gs-report"
-TIMEOUT_MS = 60_000
 USERS = [("alice", "alice-pass"), ("bob", "bob-pass")]
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: apt-get install -y chromium")
     from app.main import create_app
     from app.ui import launch
-    from tests.test_app_browser import _free_port
 
     tmp = tmp_path_factory.mktemp("app-readers")
     examples = tmp / "examples"
@@ -44,20 +35,10 @@ def served(tmp_path_factory):
     shutil.copy(src / "labels.csv", examples / "labels.csv")
     app = create_app(db_url=f"sqlite:///{tmp / 'readers.sqlite'}", cache_dir=tmp / "cache",
                      examples_dir=examples, phantoms=((3, ()), (4, ()), (5, ())))
-    port = _free_port()
+    port = free_port()
     launch(app.demo, cache_dir=app.cache_dir, port=port, block=False, auth=USERS)
     yield app, f"http://127.0.0.1:{port}/"
     app.demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def signed_in(browser, url: str, user: str, password: str):
@@ -72,22 +53,7 @@ def signed_in(browser, url: str, user: str, password: str):
 
 
 def shown(pg, sha: str) -> bool:
-    return pg.evaluate(
-        f"() => document.querySelector('{VIEWER}').dataset.renderedCase === '{sha}'"
-        f" && document.querySelector('{REPORT}').dataset.renderedCase === '{sha}'"
-    )
-
-
-def open_row(pg, index: int) -> str:
-    row = pg.locator("#gs-worklist .gs-case").nth(index)
-    sha = row.get_attribute("data-case")
-    row.click()
-    pg.wait_for_function(
-        f"() => document.querySelector('{VIEWER}').dataset.renderedCase === '{sha}'"
-        f" && document.querySelector('{REPORT}').dataset.renderedCase === '{sha}'",
-        timeout=TIMEOUT_MS,
-    )
-    return sha
+    return pg.evaluate(shown_js(sha))
 
 
 def test_each_signed_in_reader_sees_only_their_own_reviews(browser, served):

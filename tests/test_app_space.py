@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.cli import main
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.chromium import free_port
 
 
 def _env(tmp: Path, port: int) -> dict[str, str]:
@@ -54,7 +48,7 @@ def test_space_folder_has_front_matter_and_requirements(tmp_path):
 def test_space_folder_starts_the_app_from_itself_alone(tmp_path):
     out = tmp_path / "space"
     assert main(["space", "--out", str(out)]) == 0
-    port = _free_port()
+    port = free_port()
     env = _env(tmp_path, port)
     where = subprocess.run(
         [sys.executable, "-c", "import core, app; print(core.__file__); print(app.__file__)"],

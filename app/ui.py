@@ -1,10 +1,13 @@
 """The Gradio reading room: worklist (left, collapsible), viewer (centre), findings and report
 (right), models and disclaimer (footer).
 
-Three custom ``gr.HTML`` components with static templates and their own JavaScript
-(``app/static``): the worklist, the viewer and the report panel. They talk to Python with
-``trigger`` events (``open_case``, ``review``) and to each other through a page-wide bus, so a
-hover never leaves the browser. See ``reference/GRADIO_NOTES.md`` for why it is built this way.
+Four custom ``gr.HTML`` components with static templates and their own JavaScript
+(``app/static``): the worklist, the viewer, the report panel and the footer. A case opens
+through the worklist's server function ``show_case`` (no queue: ~10 ms for a computed case, the
+pipeline first for a new one), whose values the browser hands to the other components on a
+page-wide bus; the queued ``open_case`` event is the fallback that reports errors. Reviews go
+through the ``review`` event. Hovers and highlights never leave the browser. See
+``reference/GRADIO_NOTES.md`` for why it is built this way.
 """
 
 from __future__ import annotations

@@ -89,8 +89,15 @@ def test_open_case_overlays_keep_zoom_and_window_level(page):
     from app.payload import stored_codes
     from core.io import load_radiograph
 
+    # the first case computed in this app (models loading, pipeline): the viewer shows its
+    # progress line while it waits, and clears it once the case is drawn
+    page.evaluate(f"""() => {{ const v = document.querySelector('{VIEWER}');
+        new MutationObserver(() => {{ if (v.dataset.busy === '1') window.__sawBusy = v.querySelector('.gs-busy').textContent; }})
+            .observe(v, {{ attributes: true, attributeFilter: ['data-busy'] }}); }}""")
     open_case(page, case_index(page, "siim"))
-    # the 16-bit PNG reached the canvas without loss: same codes as the server's
+    assert "running the models" in (page.evaluate("() => window.__sawBusy") or "")
+    assert data(page, "busy") == "" and page.locator(f"{VIEWER} .gs-busy").is_hidden()
+    # the 16-bit codes reached the canvas without loss: same codes as the server's
     codes, _, _ = stored_codes(load_radiograph(REPO / "assets/examples/dicom/siim_cr_chest_pa.dcm"))
     assert data(page, "valueStats") == f"{codes.min()},{codes.max()},{int(codes.sum(dtype=np.int64))}"
     assert data(page, "fixationsShown") != "0"

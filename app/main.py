@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,11 +51,14 @@ def create_app(
     store: Any = None,
     phantoms: tuple[tuple[int, tuple[str, ...]], ...] | None = None,
     organiser_all: bool = True,
+    warm_up: bool = True,
 ) -> App:
     """Open the store (``db_url``, else ``$GAZESCOPE_DB``, else ./gazescope.sqlite), list the
     cases (bundled examples, phantoms generated once into the cache, earlier uploads) and build
     the UI. ``organiser_all``: every user sees study results (local use without sign-in); else
-    only readers with the organiser role. Nothing is fetched from the network."""
+    only readers with the organiser role. ``warm_up``: load and run the models once in a
+    background thread, so the first case opens as fast as the others. Nothing is fetched from
+    the network."""
     from app.ui import build_app
     from core.store import open_store
 
@@ -69,6 +73,8 @@ def create_app(
         app_version=app_version(),
     )
     demo = build_app(service, login_button=login_button, organiser_all=organiser_all)
+    if warm_up:
+        threading.Thread(target=service.warm_up, name="gazescope-warm-up", daemon=True).start()
     return App(service, demo, cache)
 
 

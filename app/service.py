@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from app.cases import CaseEntry, CaseLibrary
 from app.payload import ALL_OVERLAYS, cached_image, finding_name, viewer_value, write_image
 from core.store import ERROR_CATEGORIES, SIGNIFICANCE, StoreInputError
@@ -77,6 +79,7 @@ class ReadingService:
         self.app_version = app_version
         self.seed = seed
         self._lock = threading.Lock()
+        self._pipeline_lock = threading.Lock()
         self._opened: dict[str, OpenedCase] = {}
         self._readers: set[str] = set()
         for e in library.entries():
@@ -85,8 +88,27 @@ class ReadingService:
     @property
     def pipeline(self) -> Any:
         if self._pipeline is None:
-            self._pipeline = self._pipeline_factory()
+            with self._pipeline_lock:  # built once, even when warm_up and a reader race
+                if self._pipeline is None:
+                    self._pipeline = self._pipeline_factory()
         return self._pipeline
+
+    def warm_up(self) -> None:
+        """Load the models and run the pipeline once on a small synthetic image, so the first
+        case a reader opens does not pay for it (~3 s on a 2-core CPU). Holds the compute lock,
+        so it never runs beside a reader's case; never raises (a failure is only logged)."""
+        from core.io import Radiograph
+
+        t0 = time.perf_counter()
+        try:
+            with self._lock:
+                yy, xx = np.mgrid[0:256, 0:256] / 256.0
+                image = (0.5 + 0.3 * np.cos(3 * xx) * np.sin(2 * yy)).astype(np.float32)
+                self.pipeline(Radiograph(image, "0" * 64, "warm-up.png"))
+        except Exception:  # the first real case will show the error, if it is real
+            logger.warning("warm-up failed; the first case will load the models", exc_info=True)
+            return
+        logger.info("models loaded and warmed up in %.1f s", time.perf_counter() - t0)
 
     def ensure_reader(self, username: str) -> None:
         """Register the signed-in reader with the store (once per process)."""

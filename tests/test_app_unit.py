@@ -79,3 +79,31 @@ def test_image_file_round_trips_every_16_bit_code_exactly(tmp_path):
     data = open(info["path"], "rb").read()
     assert np.array_equal(decode_codes(data, 20, 30).astype(np.float64) * info["scale"] + info["offset"], rg.stored)
     assert cached_image(rg.sha256, tmp_path) == info
+
+
+def test_warm_up_runs_the_pipeline_once_and_never_raises(tmp_path, caplog):
+    from app.cases import CaseLibrary
+    from app.service import ReadingService
+    from core.store import open_store
+
+    (tmp_path / "ex" / "images").mkdir(parents=True)
+    library = CaseLibrary(tmp_path / "cache", examples_dir=tmp_path / "ex", phantoms=())
+    store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    seen, built = [], []
+
+    def factory():
+        built.append(1)
+        return lambda rg: seen.append(rg.image.shape)
+
+    service = ReadingService(store, library, factory, app_version="t")
+    service.warm_up()
+    assert seen == [(256, 256)] and built == [1]
+    service.pipeline  # noqa: B018 (the property): built once, not again
+    assert built == [1]
+
+    def broken():
+        raise RuntimeError("no weights")
+
+    with caplog.at_level("WARNING"):
+        ReadingService(store, library, broken, app_version="t").warm_up()  # logged, not raised
+    assert "warm-up failed" in caplog.text

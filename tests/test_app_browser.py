@@ -89,7 +89,8 @@ def test_open_case_overlays_keep_zoom_and_window_level(page):
     from app.payload import stored_codes
     from core.io import load_radiograph
 
-    # the first case computed in this app (models loading, pipeline): the viewer shows its
+    # the first case computed in this app (pipeline, store, image: well over the 0.25 s before
+    # the line appears, even with the models already warm): the viewer shows its
     # progress line while it waits, and clears it once the case is drawn
     page.evaluate(f"""() => {{ const v = document.querySelector('{VIEWER}');
         new MutationObserver(() => {{ if (v.dataset.busy === '1') window.__sawBusy = v.querySelector('.gs-busy').textContent; }})

@@ -7,8 +7,11 @@ uncompressed CR, each a real NIH radiograph upsampled with its own noise so ever
 case), drives headless Debian chromium and measures, from the click in the worklist to the
 viewer's "rendered" marker (image decoded, window/level applied, overlays drawn):
 
-- opening a case never seen before (reading, anatomy, scanpaths, report, store, PNG encoding,
-  Gradio round trip, fetch and decode in the browser);
+- opening a case never seen before (reading, anatomy, scanpaths, report, store, image encoding,
+  round trip, fetch and decode in the browser), with the app's background computation of the
+  next case in the list turned off so that every one of these is computed on the click;
+- opening the next case in the list after three seconds on the current one, as a reader going
+  down the list does, with that background computation on;
 - opening a case already computed, cycling through more cases than the browser keeps decoded
   (the image is fetched and decoded again), and switching back and forth between two cases;
 - scanpath playback frame rate on a 2k image (frames drawn per second by requestAnimationFrame;
@@ -118,7 +121,7 @@ def main() -> int:
     try:
         examples = tmp / "examples"
         (examples / "images").mkdir(parents=True)
-        write_dicoms(examples / "dicom", args.cases)
+        write_dicoms(examples / "dicom", args.cases + 3)  # 3 more for reading down the list
         app = create_app(db_url=f"sqlite:///{tmp / 'bench.sqlite'}", cache_dir=tmp / "cache",
                          examples_dir=examples, phantoms=())
         port = _free_port()
@@ -128,7 +131,15 @@ def main() -> int:
             pg = browser.new_page(viewport={"width": 1600, "height": 1000})
             pg.goto(f"http://127.0.0.1:{port}/")
             pg.wait_for_selector("#gs-worklist .gs-case", timeout=60_000)
+            app.service.background = False  # each new case is computed on its click
             first = [_open(pg, i) for i in range(args.cases)]
+            app.service.background = True  # reading down the list: the next case is computed
+            nxt = []  # while the reader looks at the current one
+            _open(pg, args.cases)
+            for i in (args.cases + 1, args.cases + 2):
+                pg.wait_for_timeout(3000)
+                nxt.append(_open(pg, i))
+            app.service.background = False
             # every case again, in turn: more cases than the browser keeps decoded (4)
             again = [_open(pg, i) for i in list(range(args.cases)) * 2]
             # back and forth between two cases (next/previous): the image stays decoded
@@ -142,6 +153,7 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     q = lambda xs: f"p50 {statistics.median(xs):.0f} ms, max {max(xs):.0f} ms (n={len(xs)})"  # noqa: E731
     print(f"open a new 2048x2048 DICOM case, click to overlays drawn: {q(first)}")  # noqa: T201 (a script: it prints its figures)
+    print(f"open the next new case after 3 s on the current one:     {q(nxt)}")  # noqa: T201 (a script: it prints its figures)
     print(f"open a case already computed (image fetched and decoded): {q(again)}")  # noqa: T201 (a script: it prints its figures)
     print(f"switch back and forth between two computed cases:         {q(toggle)}")  # noqa: T201 (a script: it prints its figures)
     print(f"scanpath playback on a 2048x2048 image:                  {fps:.1f} frames/s")  # noqa: T201 (a script: it prints its figures)

@@ -80,6 +80,9 @@ class ReadingService:
         self.seed = seed
         self._lock = threading.Lock()
         self._pipeline_lock = threading.Lock()
+        self._background = ThreadPoolExecutor(1, thread_name_prefix="gazescope-precompute")
+        self._queued: set[str] = set()
+        self.background = True  # precompute the next case (app.bench turns it off to time new cases)
         self._opened: dict[str, OpenedCase] = {}
         self._readers: set[str] = set()
         for e in library.entries():
@@ -109,6 +112,27 @@ class ReadingService:
             logger.warning("warm-up failed; the first case will load the models", exc_info=True)
             return
         logger.info("models loaded and warmed up in %.1f s", time.perf_counter() - t0)
+
+    def precompute(self, sha256: str) -> bool:
+        """Compute a case in the background (one at a time), so that opening it later takes a
+        computed case's time: the app calls it for the case after the one just opened. False
+        when there is nothing to do (already computed, queued, or not a case)."""
+        with self._pipeline_lock:
+            if (not self.background or sha256 in self._opened or sha256 in self._queued
+                    or self.library.get(sha256) is None):
+                return False
+            self._queued.add(sha256)
+        self._background.submit(self._precompute, sha256)
+        return True
+
+    def _precompute(self, sha256: str) -> None:
+        try:
+            self.open_case(sha256)
+        except Exception:  # the reader sees the error if they open it
+            logger.debug("background computation of %s failed", sha256[:12], exc_info=True)
+        finally:
+            with self._pipeline_lock:
+                self._queued.discard(sha256)
 
     def ensure_reader(self, username: str) -> None:
         """Register the signed-in reader with the store (once per process)."""

@@ -227,7 +227,15 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
             logger.debug("fast path for %s failed", str(data)[:40], exc_info=True)
             return None
         opened_at[(user, key)] = time.monotonic()
+        precompute_next(rows, key)
         return {"viewer": viewer, "report": report, "footer": footer, "worklist": rows}
+
+    def precompute_next(rows: dict[str, Any], key: str) -> None:
+        """Readers go down the list: compute the next case while this one is read."""
+        cases = rows.get("cases") or []
+        keys = [c.get("key") or c.get("sha256") for c in cases]
+        if key in keys and keys.index(key) + 1 < len(cases):
+            service.precompute(str(cases[keys.index(key) + 1].get("sha256")))
 
     def open_case(mode: str, evt: gr.EventData, request: gr.Request, progress=gr.Progress()):  # noqa: B008
         key = str(_event(evt).get("case", ""))
@@ -246,6 +254,7 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
         opened_at[(user, key)] = time.monotonic()
         rows = worklist_value(user, mode, key)
         logger.info("opened %s in %.0f ms", key[:12], (time.perf_counter() - t0) * 1000)
+        precompute_next(rows, key)
         viewer, report = tag((viewer, report), _event(evt).get("req"))
         return viewer, report, footer, rows
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,3 +108,39 @@ def test_warm_up_runs_the_pipeline_once_and_never_raises(tmp_path, caplog):
     with caplog.at_level("WARNING"):
         ReadingService(store, library, broken, app_version="t").warm_up()  # logged, not raised
     assert "warm-up failed" in caplog.text
+
+
+def test_precompute_computes_a_case_once_in_the_background(tmp_path):
+    import shutil
+    import threading
+
+    from app.cases import CaseLibrary
+    from app.service import ReadingService
+    from core.store import open_store
+
+    (tmp_path / "ex" / "images").mkdir(parents=True)
+    src = sorted((Path(__file__).resolve().parents[1] / "assets" / "examples" / "images").glob("*.png"))[0]
+    shutil.copy(src, tmp_path / "ex" / "images" / src.name)
+    library = CaseLibrary(tmp_path / "cache", examples_dir=tmp_path / "ex", phantoms=())
+    store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    for e in library.entries():
+        store.ensure_case(e.sha256, source=e.source, display_name=e.name)
+    calls, gate = [], threading.Event()
+
+    class Pipeline:
+        def run_file(self, path):
+            gate.wait(10)
+            calls.append(path)
+            from core.pipeline import ReadingPipeline
+
+            return ReadingPipeline(scanpath="centre-bias", classifier=None, segmenter=None).run_file(path)
+
+    service = ReadingService(store, library, Pipeline, app_version="t")
+    sha = library.entries()[0].sha256
+    assert service.precompute(sha) is True
+    assert service.precompute(sha) is False  # queued already: not twice
+    assert service.precompute("f" * 64) is False  # not a case
+    gate.set()
+    service._background.submit(lambda: None).result(timeout=60)  # the queue has run
+    assert len(calls) == 1 and service.precompute(sha) is False  # computed now
+    assert service.open_case(sha).entry.sha256 == sha and len(calls) == 1

@@ -590,7 +590,9 @@ class ScanpathModel(nn.Module):
         length = torch.full((k,), L, dtype=torch.long, device=device)
         alive = torch.ones(k, dtype=torch.bool, device=device)
         x = self.start.expand(k, 1, -1).reshape(k, -1)
-        for i in range(L + 1):
+        # step L is never decoded: a read still going there ends with L fixations whatever its
+        # stop head says (length's initial value), and no draw after it is used
+        for i in range(L):
             h = step.hidden(x, i)  # (k, C)
             logits, sigma, stop_logit = step.heads(h)
             p_stop = torch.sigmoid(stop_logit)
@@ -602,7 +604,7 @@ class ScanpathModel(nn.Module):
                 stop = torch.rand(k, generator=gen, device=device) < p_stop
             length[alive & stop] = i
             alive &= ~stop
-            if i == L or not bool(alive.any()):
+            if not bool(alive.any()):
                 break
             if deterministic:
                 xy = self.centres[logits.argmax(-1)]

@@ -116,7 +116,10 @@ def test_sample_is_seeded_batched_and_bounded() -> None:
 
 
 def test_incremental_decoding_matches_teacher_forcing() -> None:
-    """The cached step-by-step decoder gives the same pointer distribution as the full pass."""
+    """The sampler's cached step-by-step decoder (``_DecodeStep``) gives the same decoder
+    output, step by step, as the modules' full causal pass over the same fixations."""
+    from core.models.scanpath import _DecodeStep
+
     model = _tiny()
     model.eval()
     c = model.config
@@ -124,21 +127,18 @@ def test_incremental_decoding_matches_teacher_forcing() -> None:
     s = model.sample(image[0], 1, seed=3, force_length=c.max_fixations)
     xy = torch.from_numpy(s.xy)
     logd = torch.log(torch.from_numpy(s.duration_s))
+    query = torch.zeros(1, len(c.labels))
     tokens, _ = model.encode(image)
-    kv = model._memory_kv(tokens, None, torch.zeros(1, len(c.labels)), None)
-    x = torch.cat([model.start, model._embed_fixations(xy, logd)], 1)
-    x = x + model.step_embed.weight[None, : c.max_fixations + 1]
-    full = x
+    kv = model._memory_kv(tokens, None, query, None)
+    x = torch.cat([model.start, model._embed_fixations(xy, logd)], 1)  # (1, L + 1, C)
+    full = x + model.step_embed.weight[None, : c.max_fixations + 1]
     for blk, m in zip(model.blocks, kv, strict=True):
         full = blk(full, m)
-    caches: list[dict[str, torch.Tensor]] = [{} for _ in model.blocks]
-    steps = []
-    for t in range(c.max_fixations + 1):
-        h = x[:, t: t + 1]
-        for blk, m, cache in zip(model.blocks, kv, caches, strict=True):
-            h = blk(h, m, cache)
-        steps.append(h)
-    assert torch.allclose(torch.cat(steps, 1), full, atol=1e-5)
+    full = model.ln_f(full)
+    step = _DecodeStep(model, tokens, query, None, 1, c.max_fixations)
+    with torch.inference_mode():
+        steps = [step.hidden(x[:, t], t) for t in range(c.max_fixations + 1)]
+    assert torch.allclose(torch.stack(steps, 1), full, atol=1e-5)
 
 
 def test_fast_decoding_matches_teacher_forcing() -> None:

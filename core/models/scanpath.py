@@ -282,7 +282,8 @@ class ConvBlock(nn.Module):
 
 
 class Attention(nn.Module):
-    """Multi-head attention; self-attention with an optional key/value cache, or cross."""
+    """Multi-head attention over a whole sequence: self (causal or not) or cross to ``kv``.
+    Sampling decodes step by step with its own cached version (``_DecodeStep``)."""
 
     def __init__(self, d: int, n_head: int, dropout: float, cross: bool = False) -> None:
         super().__init__()
@@ -301,20 +302,10 @@ class Attention(nn.Module):
         return self._heads(k), self._heads(v)
 
     def forward(self, x: torch.Tensor, *, kv: tuple[torch.Tensor, torch.Tensor] | None = None,
-                causal: bool = False, cache: dict[str, torch.Tensor] | None = None
-                ) -> torch.Tensor:
+                causal: bool = False) -> torch.Tensor:
         b, t, c = x.shape
         q = self._heads(self.q(x))
-        if kv is None:
-            k, v = self.memory_kv(x)
-            if cache is not None:  # incremental decoding: one new step attends to all past
-                if "k" in cache:
-                    k = torch.cat([cache["k"], k], dim=2)
-                    v = torch.cat([cache["v"], v], dim=2)
-                cache["k"], cache["v"] = k, v
-                causal = causal and t > 1
-        else:
-            k, v = kv
+        k, v = self.memory_kv(x) if kv is None else kv
         # no attention dropout: it forces SDPA's unfused path (3x slower on CPU)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
         return self.drop(self.proj(y.transpose(1, 2).reshape(b, t, c)))
@@ -351,9 +342,8 @@ class DecoderBlock(nn.Module):
         self.cross_attn = Attention(d, n_head, dropout, cross=True)
         self.mlp = MLP(d, dropout)
 
-    def forward(self, x: torch.Tensor, memory_kv: tuple[torch.Tensor, torch.Tensor],
-                cache: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
-        x = x + self.self_attn(self.ln1(x), causal=True, cache=cache)
+    def forward(self, x: torch.Tensor, memory_kv: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        x = x + self.self_attn(self.ln1(x), causal=True)
         x = x + self.cross_attn(self.ln2(x), kv=memory_kv)
         return x + self.mlp(self.ln3(x))
 

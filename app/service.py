@@ -81,7 +81,8 @@ class ReadingService:
         self._lock = threading.Lock()
         self._pipeline_lock = threading.Lock()
         self._background = ThreadPoolExecutor(1, thread_name_prefix="gazescope-precompute")
-        self._queued: set[str] = set()
+        self._queued: set[str] = set()  # cases waiting for or in background computation
+        self._queue_lock = threading.Lock()
         self.background = True  # precompute the next case (app.bench turns it off to time new cases)
         self._opened: dict[str, OpenedCase] = {}
         self._readers: set[str] = set()
@@ -117,7 +118,7 @@ class ReadingService:
         """Compute a case in the background (one at a time), so that opening it later takes a
         computed case's time: the app calls it for the case after the one just opened. False
         when there is nothing to do (already computed, queued, or not a case)."""
-        with self._pipeline_lock:
+        with self._queue_lock:
             if (not self.background or sha256 in self._opened or sha256 in self._queued
                     or self.library.get(sha256) is None):
                 return False
@@ -131,7 +132,7 @@ class ReadingService:
         except Exception:  # the reader sees the error if they open it
             logger.debug("background computation of %s failed", sha256[:12], exc_info=True)
         finally:
-            with self._pipeline_lock:
+            with self._queue_lock:
                 self._queued.discard(sha256)
 
     def ensure_reader(self, username: str) -> None:

@@ -234,8 +234,9 @@ def build_app(service: ReadingService, *, login_button: bool = False, organiser_
         """Readers go down the list: compute the next case while this one is read."""
         cases = rows.get("cases") or []
         keys = [c.get("key") or c.get("sha256") for c in cases]
-        if key in keys and keys.index(key) + 1 < len(cases):
-            service.precompute(str(cases[keys.index(key) + 1].get("sha256")))
+        i = keys.index(key) if key in keys else len(keys)
+        if i + 1 < len(cases):
+            service.precompute(str(cases[i + 1].get("sha256")))
 
     def open_case(mode: str, evt: gr.EventData, request: gr.Request, progress=gr.Progress()):  # noqa: B008
         key = str(_event(evt).get("case", ""))

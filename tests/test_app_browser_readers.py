@@ -34,7 +34,7 @@ def served(tmp_path_factory):
         shutil.copy(src / "images" / name, examples / "images" / name)
     shutil.copy(src / "labels.csv", examples / "labels.csv")
     app = create_app(db_url=f"sqlite:///{tmp / 'readers.sqlite'}", cache_dir=tmp / "cache",
-                     examples_dir=examples, phantoms=((3, ()), (4, ()), (5, ())))
+                     examples_dir=examples, phantoms=((3, ()), (4, ()), (5, ()), (6, ()), (8, ())))
     port = free_port()
     launch(app.demo, cache_dir=app.cache_dir, port=port, block=False, auth=USERS)
     yield app, f"http://127.0.0.1:{port}/"
@@ -98,5 +98,23 @@ def test_a_late_answer_never_replaces_the_case_opened_last(browser, served):
     assert shown(pg, sha_last)
     assert pg.locator("#gs-worklist .gs-current").get_attribute("data-case") == sha_last
     assert pg.evaluate(f"() => document.querySelector('{VIEWER}').dataset.busy || ''") == ""
+    ctx.close()
+    assert not errors, errors
+
+
+def test_opening_a_case_computes_the_next_one_in_the_background(browser, served):
+    import time
+
+    app, url = served
+    ctx, pg, errors = signed_in(browser, url, *USERS[0])
+    rows = pg.locator("#gs-worklist .gs-case")
+    shas = [rows.nth(i).get_attribute("data-case") for i in range(rows.count())]
+    i = next((j for j in range(len(shas) - 1) if shas[j + 1] not in app.service._opened), None)
+    assert i is not None, "needs a case whose next one is not computed yet"
+    open_row(pg, i)
+    deadline = time.monotonic() + 60
+    while shas[i + 1] not in app.service._opened and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert shas[i + 1] in app.service._opened
     ctx.close()
     assert not errors, errors

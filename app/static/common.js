@@ -25,9 +25,10 @@
     e.preventDefault();
     h.fn(e);
   });
-  // A case's values may arrive twice: at once through the fast path and again with the queued
-  // event. receiver(draw) returns a function that draws a value unless it answers an older
-  // open than one already drawn (value.req) or repeats the last value drawn.
+  // A component's values come from the fast path (the bus) and from queued events (watch).
+  // receiver(draw) returns a function that draws a value unless it answers an older open than
+  // one already drawn (value.req), or repeats the last value drawn (opening the open case again
+  // must not redraw the report under a sentence being edited).
   gs.receiver = (draw) => {
     let req = 0, last = null;
     return (value) => {

@@ -1,6 +1,7 @@
 """Browser benchmark of the reading app (a script that prints figures, not a timed test).
 
     python -m app.bench [--cases 5] [--seconds 3]
+    python -m app.bench --image   # only the image file: the app's format against a 16-bit RGB PNG
 
 Starts the app on a fresh SQLite file and cache with ``--cases`` new 2048 x 2048 DICOMs (12-bit,
 uncompressed CR, each a real NIH radiograph upsampled with its own noise so every file is a new
@@ -76,6 +77,41 @@ def write_dicoms(folder: Path, n: int, size: int = 2048) -> list[Path]:
     return paths
 
 
+def image_format_figures(repeat: int = 5) -> str:
+    """Write time and size of one 2k case image: the app's format (``app.payload``) against the
+    RGB PNG it replaced (high byte red, low byte green, compress level 1)."""
+    import io
+
+    from PIL import Image
+
+    from app.payload import decode_codes, encode_codes, stored_codes
+    from core.io import load_radiograph
+
+    with tempfile.TemporaryDirectory() as tmp:
+        codes, _, _ = stored_codes(load_radiograph(write_dicoms(Path(tmp), 1)[0]))
+
+    def png() -> bytes:
+        rgb = np.zeros((*codes.shape, 3), np.uint8)
+        rgb[..., 0], rgb[..., 1] = codes >> 8, codes & 0xFF
+        buf = io.BytesIO()
+        Image.fromarray(rgb, "RGB").save(buf, "PNG", compress_level=1)
+        return buf.getvalue()
+
+    def timed(fn) -> tuple[float, bytes]:
+        times, out = [], b""
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            out = fn()
+            times.append((time.perf_counter() - t0) * 1000)
+        return statistics.median(times), out
+
+    t_new, ours = timed(lambda: encode_codes(codes))
+    t_png, old = timed(png)
+    assert np.array_equal(decode_codes(ours, *codes.shape), codes)
+    return (f"image file for a {codes.shape[1]}x{codes.shape[0]} case: app format {t_new:.0f} ms, "
+            f"{len(ours) / 1e6:.1f} MB (lossless, checked); RGB PNG {t_png:.0f} ms, {len(old) / 1e6:.1f} MB")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -110,7 +146,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=5, help="new 2k DICOM cases to open")
     ap.add_argument("--seconds", type=float, default=3.0, help="playback measured for this long")
+    ap.add_argument("--image", action="store_true", help="only the image-file figures (no browser)")
     args = ap.parse_args()
+    if args.image:
+        print(image_format_figures())  # noqa: T201 (a script: it prints its figures)
+        return 0
 
     from playwright.sync_api import sync_playwright
 

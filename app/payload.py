@@ -5,8 +5,8 @@ modality LUT, before any window), so window/level in the browser works on the re
 the file's own VOI windows as presets: ``stored = offset + code * scale``. The file
 (``IMAGE_ENCODING``) is one zlib stream of the codes' row-wise differences (mod 2^16), high-byte
 plane then low-byte plane: smaller than a PNG of the same codes and about twice as fast to write
-(~0.14 s vs ~0.3 s for 2048 x 2048) and to decode in the browser (native ``DecompressionStream``,
-no canvas round trip). Integer data that spans at most 65536
+(``python -m app.bench --image``), and inflated natively by the browser
+(``DecompressionStream``, no canvas round trip). Integer data that spans at most 65536
 values is sent exactly (``scale`` 1). Attention and gaze-density maps are reduced to at most
 ``MAP_SIDE`` cells a side and quantised to 8 bits (display only).
 """

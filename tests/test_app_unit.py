@@ -144,3 +144,10 @@ def test_precompute_computes_a_case_once_in_the_background(tmp_path):
     service._background.submit(lambda: None).result(timeout=60)  # the queue has run
     assert len(calls) == 1 and service.precompute(sha) is False  # computed now
     assert service.open_case(sha).entry.sha256 == sha and len(calls) == 1
+
+
+def test_image_format_figures_check_the_round_trip():
+    from app.bench import image_format_figures
+
+    line = image_format_figures(repeat=1)
+    assert "2048x2048" in line and "lossless, checked" in line and "RGB PNG" in line

@@ -115,11 +115,9 @@ def test_sample_is_seeded_batched_and_bounded() -> None:
     assert model.sample(image, 0, seed=0).length.shape == (0,)
 
 
-@pytest.mark.parametrize("numpy_blas", [True, False], ids=["numpy-blas", "torch-only"])
-def test_incremental_decoding_matches_teacher_forcing(numpy_blas: bool) -> None:
+def test_incremental_decoding_matches_teacher_forcing() -> None:
     """The sampler's cached step-by-step decoder (``_DecodeStep``) gives the same decoder
-    output, step by step, as the modules' full causal pass over the same fixations, on the
-    CPU's numpy-BLAS path and on the torch-only path that CUDA takes."""
+    output, step by step, as the modules' full causal pass over the same fixations."""
     from core.models.scanpath import _DecodeStep
 
     model = _tiny()
@@ -137,8 +135,7 @@ def test_incremental_decoding_matches_teacher_forcing(numpy_blas: bool) -> None:
     for blk, m in zip(model.blocks, kv, strict=True):
         full = blk(full, m)
     full = model.ln_f(full)
-    step = _DecodeStep(model, tokens, query, None, 1, c.max_fixations, numpy_blas=numpy_blas)
-    assert step.numpy_blas is numpy_blas
+    step = _DecodeStep(model, tokens, query, None, 1, c.max_fixations)
     with torch.inference_mode():
         steps = [step.hidden(x[:, t], t) for t in range(c.max_fixations + 1)]
     assert torch.allclose(torch.stack(steps, 1), full, atol=1e-5)
@@ -178,40 +175,6 @@ def test_fast_decoding_matches_teacher_forcing() -> None:
     p_stop = torch.sigmoid(stop_logit[0])
     first = int((p_stop > 0.5).nonzero()[0]) if bool((p_stop[:n] > 0.5).any()) else c.max_fixations
     assert int(free.length[0]) == first
-
-
-def test_decoding_paths_draw_the_same_samples() -> None:
-    """The CPU's numpy-BLAS decoder and the torch-only one (CUDA's) differ only in who
-    multiplies the matrices: same seed, same lengths, positions and durations to rounding."""
-    model = _tiny()
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.2)
-    image = torch.randn(1, 32, 32)
-    query = torch.zeros(len(model.config.labels))
-    fast = model.sample(image, 6, seed=11, query=query)
-    plain = model.sample(image, 6, seed=11, query=query, numpy_blas=False)
-    assert fast.length.tolist() == plain.length.tolist()
-    np.testing.assert_allclose(fast.xy, plain.xy, atol=1e-5)
-    np.testing.assert_allclose(fast.duration_s, plain.duration_s, rtol=1e-4)
-
-
-def test_numpy_blas_thread_limit_is_restored() -> None:
-    """Decoding holds numpy's BLAS to one thread and gives the previous limit back, also when
-    two decoders overlap."""
-    from core.models.scanpath import _blas_controller, _one_blas_thread
-
-    def blas_threads() -> list[int]:
-        return [i["num_threads"] for i in _blas_controller().info() if i["user_api"] == "blas"]
-
-    before = blas_threads()
-    if not before:
-        pytest.skip("numpy's BLAS is not one threadpoolctl can see")
-    with _one_blas_thread:
-        with _one_blas_thread:
-            assert all(n == 1 for n in blas_threads())
-        assert all(n == 1 for n in blas_threads())
-    assert blas_threads() == before
 
 
 def test_inlined_multinomial_draws_what_torch_multinomial_draws() -> None:

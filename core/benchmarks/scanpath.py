@@ -10,12 +10,11 @@ detail says which). ``--device cuda`` (or ``auto`` with a GPU) runs on CUDA, syn
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
-from core.bench import BenchContext, BenchResult, TimingStats, benchmark
+from core.bench import BenchContext, BenchResult, benchmark, time_call
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "examples" / "images"
 
@@ -59,38 +58,20 @@ def _sample(ctx: BenchContext) -> list[BenchResult]:
     query = torch.zeros(len(c.labels), device=device) if c.use_query else None
     lengths: list[int] = []
 
-    def run(seed: int, numpy_blas: bool | None = None) -> None:
+    def run() -> None:
         x = preprocess_image(image, c.image_size).to(device)
-        s = model.sample(x, 8, seed, regions=regions, query=query, numpy_blas=numpy_blas)
+        s = model.sample(x, 8, len(lengths), regions=regions, query=query)
         lengths.append(int(s.length.mean()))
         if device == "cuda":
             torch.cuda.synchronize()
 
-    # on the CPU each repeat also times the same draws with torch doing the matrix products
-    # (the path CUDA takes), interleaved in alternating order so both see the same machine
-    variants: list[bool | None] = [None, False] if device == "cpu" else [None]
-    times: dict[bool | None, list[float]] = {v: [] for v in variants}
-    for i in range(-(0 if ctx.quick else 2), max(1, ctx.repeat)):
-        for v in variants if i % 2 == 0 else variants[::-1]:
-            t0 = time.perf_counter()
-            run(max(i, 0), v)
-            if i >= 0:
-                times[v].append((time.perf_counter() - t0) * 1000.0)
-    stats = TimingStats(tuple(times[None]))
-    extra: list[BenchResult] = []
-    if False in times:
-        plain = TimingStats(tuple(times[False]))
-        ratio = float(np.median(np.divide(times[False], times[None])))
-        extra.append(BenchResult("scanpath.sample, torch matmuls", plain.median_ms, "ms",
-                                 f"{plain.describe()}; the same samples with torch multiplying "
-                                 f"(CUDA's path); paired median ratio {ratio:.2f}x the default"))
+    stats = time_call(run, repeat=ctx.repeat, warmup=0 if ctx.quick else 2)
     m = macs(model, k=8, n_fixations=int(np.median(lengths)))
     n_params = model.num_parameters()
     detail = (f"{stats.describe()}; {device}; {which}; {image.shape[1]}x{image.shape[0]} px; "
               f"median {int(np.median(lengths))} fixations per sample")
     return [
         BenchResult("scanpath.sample 8 x 512 px", stats.median_ms, "ms", detail),
-        *extra,
         BenchResult("scanpath.parameters", n_params / 1e6, "M", f"{n_params:,} parameters"),
         BenchResult("scanpath.MACs 8 samples", m["total"] / 1e6, "M",
                     f"encoder {m['encoder'] / 1e6:.0f} M, memory {m['memory'] / 1e6:.0f} M, "

@@ -44,10 +44,8 @@ likely cell, the median duration and stops when p(stop) > 0.5 (one path, ``k`` c
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -549,15 +547,13 @@ class ScanpathModel(nn.Module):
         temperature: float = 1.0,
         max_fixations: int | None = None,
         force_length: int | None = None,
-        numpy_blas: bool | None = None,
     ) -> SampledScanpaths:
         """``k`` scanpaths for one preprocessed image ``(1, S, S)``; same seed, same output.
 
         The encoder runs once; the ``k`` samples decode as one batch with cached self-attention
         keys/values and cross-attention memory. ``temperature`` scales the pointer logits.
         ``force_length``: ignore the stop head and emit exactly that many fixations (capped
-        at ``max_fixations``). ``numpy_blas``: on the CPU, multiply through numpy's BLAS (the
-        default, faster) or, with False, through torch as on CUDA; the draws are the same.
+        at ``max_fixations``).
         """
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
@@ -578,7 +574,7 @@ class ScanpathModel(nn.Module):
                                     np.zeros(0, np.int64), saliency)
         q = None if query is None else query.reshape(1, -1)
         t = None if text is None else text.reshape(1, -1)
-        step = _DecodeStep(self, tokens, q, t, k, L, numpy_blas=numpy_blas)
+        step = _DecodeStep(self, tokens, q, t, k, L)
         xy_out = torch.zeros(k, L, 2, device=device)
         dur_out = torch.zeros(k, L, device=device)
         length = torch.full((k,), L, dtype=torch.long, device=device)
@@ -586,210 +582,129 @@ class ScanpathModel(nn.Module):
         x = self.start.expand(k, 1, -1).reshape(k, -1)
         # step L is never decoded: a read still going there ends with L fixations whatever its
         # stop head says (length's initial value), and no draw after it is used
-        with _one_blas_thread if step.numpy_blas else contextlib.nullcontext():
-            for i in range(L):
-                h = step.hidden(x, i)  # (k, C)
-                logits, sigma, stop_logit = step.heads(h)
-                p_stop = torch.sigmoid(stop_logit)
-                if force_length is not None:
-                    stop = torch.full((k,), i >= force_length, dtype=torch.bool, device=device)
-                elif deterministic:
-                    stop = p_stop > 0.5
-                else:
-                    stop = torch.rand(k, generator=gen, device=device) < p_stop
-                length[alive & stop] = i
-                alive &= ~stop
-                if not bool(alive.any()):
-                    break
-                if deterministic:
-                    xy = self.centres[logits.argmax(-1)]
-                else:
-                    # softmax(log_softmax(l) / T) == softmax(l / T): the pointer's mixture weights
-                    probs = F.softmax(logits if temperature == 1.0 else logits / temperature, -1)
-                    # torch.multinomial(probs, 1) without its input checks (~50 us a call): the same
-                    # draw, argmax(p / q) with q ~ Exp(1) (aten/native/Distributions.cpp)
-                    q_exp = torch.empty_like(probs).exponential_(1.0, generator=gen)
-                    cell = probs.div_(q_exp).argmax(-1)
-                    noise = torch.randn(k, 2, generator=gen, device=device)
-                    xy = (self.centres[cell] + noise * sigma[:, None]).clamp(0.0, 1.0)
-                four = self._fourier(xy)
-                mu, log_sd = step.duration(h, four)
-                z = mu if deterministic else mu + log_sd.exp() * torch.randn(k, generator=gen, device=device)
-                logd = z * c.log_duration_std + c.log_duration_mean
-                xy_out[:, i], dur_out[:, i] = xy, logd.exp()
-                x = step.embed(four, z)
+        for i in range(L):
+            h = step.hidden(x, i)  # (k, C)
+            logits, sigma, stop_logit = step.heads(h)
+            p_stop = torch.sigmoid(stop_logit)
+            if force_length is not None:
+                stop = torch.full((k,), i >= force_length, dtype=torch.bool, device=device)
+            elif deterministic:
+                stop = p_stop > 0.5
+            else:
+                stop = torch.rand(k, generator=gen, device=device) < p_stop
+            length[alive & stop] = i
+            alive &= ~stop
+            if not bool(alive.any()):
+                break
+            if deterministic:
+                xy = self.centres[logits.argmax(-1)]
+            else:
+                # softmax(log_softmax(l) / T) == softmax(l / T): the pointer's mixture weights
+                probs = F.softmax(logits if temperature == 1.0 else logits / temperature, -1)
+                # torch.multinomial(probs, 1) without its input checks (~50 us a call): the same
+                # draw, argmax(p / q) with q ~ Exp(1) (aten/native/Distributions.cpp)
+                q_exp = torch.empty_like(probs).exponential_(1.0, generator=gen)
+                cell = probs.div_(q_exp).argmax(-1)
+                noise = torch.randn(k, 2, generator=gen, device=device)
+                xy = (self.centres[cell] + noise * sigma[:, None]).clamp(0.0, 1.0)
+            four = self._fourier(xy)
+            mu, log_sd = step.duration(h, four)
+            z = mu if deterministic else mu + log_sd.exp() * torch.randn(k, generator=gen, device=device)
+            logd = z * c.log_duration_std + c.log_duration_mean
+            xy_out[:, i], dur_out[:, i] = xy, logd.exp()
+            x = step.embed(four, z)
         self.train(was_training)
         return SampledScanpaths(xy_out.cpu().numpy(), dur_out.cpu().numpy(),
                                 length.cpu().numpy(), saliency)
 
 
-class _Linear:
-    """``y = x W^T + b`` for one decoding step's few rows.
-
-    On the CPU through numpy's BLAS (OpenBLAS): at 8 rows by 128-512 columns it runs about
-    twice as fast as torch's CPU matmul on this project's AMD machines (``gazescope bench
-    --only 'scanpath.*'`` prints both paths), the same float32 products to rounding. Elsewhere
-    (CUDA) ``F.linear``. Inputs must not require grad (``sample`` runs in inference mode).
-    """
-
-    __slots__ = ("b", "bn", "w", "wt")
-
-    def __init__(self, w: torch.Tensor, b: torch.Tensor, numpy_blas: bool) -> None:
-        self.w, self.b = w.detach(), b.detach()
-        self.wt = self.w.t().contiguous().numpy() if numpy_blas else None
-        self.bn = self.b.numpy() if numpy_blas else None
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if self.wt is None:
-            return F.linear(x, self.w, self.b)
-        y = np.matmul(x.numpy(), self.wt)
-        y += self.bn
-        return torch.from_numpy(y)
-
-
-def _numpy_bmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return torch.from_numpy(np.matmul(a.numpy(), b.numpy()))
-
-
-class _OneBlasThread:
-    """numpy's BLAS held to one thread while CPU decoding runs (re-entrant across threads).
-
-    OpenBLAS splits even an 8 x 128 x 512 product over every core, which on a 2-core machine
-    makes it slower, not faster; the previous limit comes back when the last decoder leaves.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._limiter: Any = None
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._limiter = _blas_controller().limit(limits=1, user_api="blas")
-            self._depth += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0:
-                self._limiter.restore_original_limits()
-                self._limiter = None
-
-
-@lru_cache(maxsize=1)
-def _blas_controller() -> Any:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-_one_blas_thread = _OneBlasThread()
-
-
 class _DecodeStep:
     """One decoding step of :meth:`ScanpathModel.sample` for ``k`` reads at once, as few tensor
-    operations as the maths allows (the step is ~90 tiny ops; their dispatch and the small-matrix
-    products are the cost on a CPU): self-attention's q/k/v in one matmul into preallocated
-    key/value caches, attention as batched matmuls (the fused SDPA kernel costs ~100 us a call
-    at this size), no module calls, and the pointer, sigma and stop heads folded into one matrix
-    over the image tokens (``logits = h (K W_q)^T / sqrt(C)``), computed once per image.
-
-    On the CPU the matrix products go through numpy's BLAS (:class:`_Linear`); the rest stays
-    torch, so the random draws and their order are the same on every path. ``numpy_blas=False``
-    forces the torch-only path (the one CUDA takes). Same maths as the modules' forward
-    (``test_fast_decoding_matches_teacher_forcing``, ``test_incremental_decoding_matches_teacher_forcing``).
+    operations as the maths allows (the step is ~90 tiny ops; their dispatch, not arithmetic,
+    is the cost on a CPU): self-attention's q/k/v in one matmul into preallocated key/value
+    caches, attention as batched matmuls (the fused SDPA kernel costs ~100 us a call at this
+    size), no module calls, and the pointer, sigma and stop heads folded into one matrix over
+    the image tokens (``logits = h (K W_q)^T / sqrt(C)``), computed once per image.
+    Same maths as the modules' forward (``test_fast_decoding_matches_teacher_forcing``).
     """
 
     def __init__(self, model: ScanpathModel, tokens: torch.Tensor, query: torch.Tensor | None,
-                 text: torch.Tensor | None, k: int, max_steps: int,
-                 numpy_blas: bool | None = None) -> None:
+                 text: torch.Tensor | None, k: int, max_steps: int) -> None:
         c = model.config
-        on_cpu = tokens.device.type == "cpu" and tokens.dtype == torch.float32
-        self.numpy_blas = on_cpu and numpy_blas is not False
-        self.bmm = _numpy_bmm if self.numpy_blas else torch.bmm
-
-        def lin(w: torch.Tensor, b: torch.Tensor) -> _Linear:
-            return _Linear(w, b, self.numpy_blas)
-
         self.model, self.k, self.n_head = model, k, c.n_head
         self.hd = c.d_model // c.n_head
-        self.step_embed = model.step_embed.weight.detach()
+        self.log_duration_std, self.log_duration_mean = c.log_duration_std, c.log_duration_mean
+        self.step_embed = model.step_embed.weight
         H, hd = c.n_head, self.hd
         self.layers = []
         for blk, (mk, mv) in zip(model.blocks, model._memory_kv(tokens, None, query, text), strict=True):
             sa, ca = blk.self_attn, blk.cross_attn
-            kh, vh = mk[0].detach(), mv[0].detach()  # (H, M, hd): the fixed memory, shared by the k reads
+            kh, vh = mk[0], mv[0]  # (H, M, hd): the fixed memory, shared by the k reads
             sq = 1.0 / math.sqrt(hd)  # the attention scale, folded into the query rows
-            kt = tokens.new_zeros(k * H, hd, max_steps + 1)  # self-attention keys, transposed
-            v = tokens.new_zeros(k * H, max_steps + 1, hd)
             self.layers.append({
-                "ln1": (blk.ln1.weight.detach(), blk.ln1.bias.detach(), blk.ln1.eps),
-                "qkv": lin(torch.cat([sa.q.weight * sq, sa.kv.weight]), torch.cat([sa.q.bias * sq, sa.kv.bias])),
-                "sa_proj": lin(sa.proj.weight, sa.proj.bias),
-                "ln2": (blk.ln2.weight.detach(), blk.ln2.bias.detach(), blk.ln2.eps),
-                "ca_q": lin(ca.q.weight, ca.q.bias), "ca_proj": lin(ca.proj.weight, ca.proj.bias),
+                "ln1": (blk.ln1.weight, blk.ln1.bias, blk.ln1.eps),
+                "qkv_w": torch.cat([sa.q.weight * sq, sa.kv.weight]), "qkv_b": torch.cat([sa.q.bias * sq, sa.kv.bias]),
+                "sa_proj": (sa.proj.weight, sa.proj.bias),
+                "ln2": (blk.ln2.weight, blk.ln2.bias, blk.ln2.eps),
+                "ca_q": (ca.q.weight, ca.q.bias), "ca_proj": (ca.proj.weight, ca.proj.bias),
                 "mem_kt": (kh / math.sqrt(hd)).transpose(1, 2).contiguous(), "mem_v": vh.contiguous(),
-                "ln3": (blk.ln3.weight.detach(), blk.ln3.bias.detach(), blk.ln3.eps),
-                "fc": lin(blk.mlp.fc.weight, blk.mlp.fc.bias), "proj": lin(blk.mlp.proj.weight, blk.mlp.proj.bias),
-                # (k * H, hd, steps) and (k * H, steps, hd): the k reads' heads as one batch
-                "kt": kt, "v": v,
-                "kt_np": kt.numpy() if self.numpy_blas else None,
-                "v_np": v.numpy() if self.numpy_blas else None,
+                "ln3": (blk.ln3.weight, blk.ln3.bias, blk.ln3.eps),
+                "fc": (blk.mlp.fc.weight, blk.mlp.fc.bias), "proj": (blk.mlp.proj.weight, blk.mlp.proj.bias),
+                # self-attention keys and values (2, k, H, steps, hd): one copy per step writes
+                # both; each seen as (k * H, steps, hd) for bmm
+                "kv": tokens.new_zeros(2, k, H, max_steps + 1, hd),
             })
-        self.ln_f = (model.ln_f.weight.detach(), model.ln_f.bias.detach(), model.ln_f.eps)
+            kv = self.layers[-1]["kv"]
+            self.layers[-1]["k"] = kv[0].view(k * H, max_steps + 1, hd)
+            self.layers[-1]["v"] = kv[1].view(k * H, max_steps + 1, hd)
+        self.ln_f = (model.ln_f.weight, model.ln_f.bias, model.ln_f.eps)
         keys = model.pointer_k(tokens)[0]  # (G*G, C)
         scale = 1.0 / math.sqrt(c.d_model)
-        self.head = lin(torch.cat([keys @ model.pointer_q.weight * scale,
-                                   model.sigma_head.weight, model.stop_head.weight]),
-                        torch.cat([keys @ model.pointer_q.bias * scale,
-                                   model.sigma_head.bias - 1.1, model.stop_head.bias]))
+        self.head_w = torch.cat([keys @ model.pointer_q.weight * scale,
+                                 model.sigma_head.weight, model.stop_head.weight])
+        self.head_b = torch.cat([keys @ model.pointer_q.bias * scale,
+                                 model.sigma_head.bias - 1.1, model.stop_head.bias])
         self.min_sigma, self.two_cells = c.min_sigma, 2.0 / c.grid
         # duration head: its first layer applied to h + xy_embed(f) is one matmul on [h, f]
         d0, act, d2 = model.duration_head
-        self.dur_in = lin(torch.cat([d0.weight, d0.weight @ model.xy_embed.weight], 1),
-                          d0.bias + d0.weight @ model.xy_embed.bias)
-        self.dur_act, self.dur_out = act.approximate, lin(d2.weight, d2.bias)
-        self.fix = lin(model.fix_embed.weight, model.fix_embed.bias)
+        self.dur_w = torch.cat([d0.weight, d0.weight @ model.xy_embed.weight], 1)
+        self.dur_b = d0.bias + d0.weight @ model.xy_embed.bias
+        self.dur_act, self.dur_out = act.approximate, (d2.weight, d2.bias)
+        self.fix = (model.fix_embed.weight, model.fix_embed.bias)
 
     def hidden(self, x: torch.Tensor, t: int) -> torch.Tensor:
         """The decoder's output ``(k, C)`` for step ``t`` given its input ``x`` ``(k, C)``."""
-        k, H, hd, bmm = self.k, self.n_head, self.hd, self.bmm
+        k, H, hd = self.k, self.n_head, self.hd
         x = x + self.step_embed[t]
         for L in self.layers:
-            qkv = L["qkv"](F.layer_norm(x, x.shape[-1:], *L["ln1"])).view(k, 3, H, hd)
-            if L["kt_np"] is not None:  # numpy writes a strided column in ~2 us, torch in ~8
-                q3 = qkv.numpy()
-                L["kt_np"][:, :, t] = q3[:, 1].reshape(k * H, hd)
-                L["v_np"][:, t] = q3[:, 2].reshape(k * H, hd)
-            else:
-                L["kt"][:, :, t] = qkv[:, 1].reshape(k * H, hd)
-                L["v"][:, t] = qkv[:, 2].reshape(k * H, hd)
-            w = bmm(qkv[:, 0].reshape(k * H, 1, hd), L["kt"][:, :, : t + 1])
-            a = bmm(torch.softmax(w, -1), L["v"][:, : t + 1])  # (k * H, 1, hd)
-            x = x + L["sa_proj"](a.view(k, H * hd))
+            y = F.layer_norm(x, x.shape[-1:], *L["ln1"])
+            qkv = F.linear(y, L["qkv_w"], L["qkv_b"]).view(k, 3, H, hd)
+            L["kv"][:, :, :, t] = qkv[:, 1:].transpose(0, 1)
+            w = torch.bmm(qkv[:, 0].reshape(k * H, 1, hd), L["k"][:, : t + 1].transpose(1, 2))
+            a = torch.bmm(torch.softmax(w, -1), L["v"][:, : t + 1])  # (k * H, 1, hd)
+            x = x + F.linear(a.view(k, H * hd), *L["sa_proj"])
             y = F.layer_norm(x, x.shape[-1:], *L["ln2"])
-            q = L["ca_q"](y).view(k, H, hd).transpose(0, 1)  # (H, k, hd)
-            a = bmm(torch.softmax(bmm(q, L["mem_kt"]), -1), L["mem_v"])  # (H, k, hd)
-            x = x + L["ca_proj"](a.transpose(0, 1).reshape(k, H * hd))
+            q = F.linear(y, *L["ca_q"]).view(k, H, hd).transpose(0, 1)  # (H, k, hd)
+            a = torch.bmm(torch.softmax(torch.bmm(q, L["mem_kt"]), -1), L["mem_v"])  # (H, k, hd)
+            x = x + F.linear(a.transpose(0, 1).reshape(k, H * hd), *L["ca_proj"])
             y = F.layer_norm(x, x.shape[-1:], *L["ln3"])
-            x = x + L["proj"](F.gelu(L["fc"](y)))
+            x = x + F.linear(F.gelu(F.linear(y, *L["fc"])), *L["proj"])
         return F.layer_norm(x, x.shape[-1:], *self.ln_f)
 
     def heads(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Pointer logits over the cells ``(k, G*G)``, sigma ``(k,)``, stop logit ``(k,)``."""
-        out = self.head(h)
+        out = F.linear(h, self.head_w, self.head_b)
         logits, raw_sigma, stop = out[:, :-2], out[:, -2], out[:, -1]
         return logits, self.min_sigma + self.two_cells * torch.sigmoid(raw_sigma), stop
 
     def duration(self, h: torch.Tensor, fourier_xy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        u = F.gelu(self.dur_in(torch.cat([h, fourier_xy], -1)), approximate=self.dur_act)
-        out = self.dur_out(u)
+        u = F.gelu(F.linear(torch.cat([h, fourier_xy], -1), self.dur_w, self.dur_b), approximate=self.dur_act)
+        out = F.linear(u, *self.dur_out)
         return out[:, 0], out[:, 1].clamp(-4.0, 2.0)
 
     def embed(self, fourier_xy: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """The next step's input from the fixation just sampled (standardised log-duration z)."""
-        return self.fix(torch.cat([fourier_xy, z[:, None]], -1))
+        return F.linear(torch.cat([fourier_xy, z[:, None]], -1), *self.fix)
 
 
 def _cell_index(xy: torch.Tensor, grid: int) -> torch.Tensor:

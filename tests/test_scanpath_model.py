@@ -277,6 +277,36 @@ def test_train_tiny_synthetic_corpus_and_resume(tmp_path: Path) -> None:
                  "--n-boot", "50"]) == 0
 
 
+@pytest.mark.slow
+def test_accelerate_launch_trains_on_two_processes(tmp_path: Path) -> None:
+    """The multi-GPU launch (``accelerate launch --multi_gpu``) run with two processes on the
+    CPU (the trainer's default device; gloo instead of NCCL): the data are sharded, the epoch's
+    loss is reduced over both, only the main process writes, and the checkpoint loads."""
+    import subprocess
+    import sys
+
+    from core.cli import main
+
+    corpus = tmp_path / "corpus"
+    assert main(["synth", "--out", str(corpus), "--n", "6", "--readers", "2", "--seed", "3",
+                 "--size", "128", "--workers", "1", "--no-progress"]) == 0
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+           "-m", "core.cli", "train", "scanpath", "--dataset", "synthetic", "--root", str(corpus),
+           "--out", str(out), "--epochs", "2", "--image-size", "32", "--d-model", "32",
+           "--layers", "1", "--max-fixations", "8", "--batch-images", "2", "--no-progress"]
+    run = subprocess.run(cmd, cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.count("trained scanpath model") == 1  # the main process reports
+    progress = json.loads((out / "state" / "progress.json").read_text())
+    assert progress["processes"] == 2
+    assert [h["epoch"] for h in progress["history"]] == [1, 2]
+    assert all(math.isfinite(h["train_loss"]) for h in progress["history"])
+    assert ScanpathPredictor(out).config.d_model == 32
+
+
 def test_train_on_reflacx_fixture_tree(tmp_path: Path) -> None:
     from tests.fixtures_datasets import DICOM_A, DICOM_C, make_reflacx_example
 

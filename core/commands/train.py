@@ -14,6 +14,7 @@ default and also under ``accelerate launch`` (several GPUs or machines).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 from pathlib import Path
@@ -240,6 +241,8 @@ def _run_scanpath(args: argparse.Namespace) -> int:
         command=_scanpath_command(args),
     )
     result = train(tc, config)
+    if int(os.environ.get("RANK", "0")) != 0:  # under accelerate launch: the main process reports
+        return 0
     print(
         f"trained scanpath model -> {result.out}: best epoch {result.best_epoch} "
         f"(validation loss {result.best_val:.4f}), {result.epochs_run} epoch(s) run in "

@@ -410,8 +410,9 @@ def train(tc: TrainConfig, model_config: ScanpathConfig | None = None) -> TrainR
         start_epoch, best = progress["epoch"] + 1, progress["best"]
         best_epoch, bad, history = progress["best_epoch"], progress["bad"], progress["history"]
         logger.info("resumed from %s at epoch %d (best %.4f)", state_dir, start_epoch, best)
-    logger.info("training %s: %d train / %d validation images, %d parameters", MODEL_TYPE,
-                len(train_ex), len(val_ex), accelerator.unwrap_model(model).num_parameters())
+    logger.info("training %s: %d train / %d validation images, %d parameters, %d process(es)",
+                MODEL_TYPE, len(train_ex), len(val_ex),
+                accelerator.unwrap_model(model).num_parameters(), accelerator.num_processes)
     epoch = start_epoch - 1
     for epoch in range(start_epoch, tc.epochs):
         if bad >= tc.patience:
@@ -432,6 +433,10 @@ def train(tc: TrainConfig, model_config: ScanpathConfig | None = None) -> TrainR
             n_batches += 1
             bar.set_postfix(loss=f"{run_loss / n_batches:.3f}",
                             val=f"{best:.3f}" if math.isfinite(best) else "-")
+        # every process saw its own shard of the batches: the epoch's loss is over all of them
+        sums = accelerator.reduce(torch.tensor([run_loss, float(n_batches)], device=accelerator.device),
+                                  reduction="sum")
+        run_loss, n_batches = float(sums[0]), int(sums[1])
         unwrapped = accelerator.unwrap_model(model)
         val = validation_loss(unwrapped, val_ex or train_ex, batch_images=tc.batch_images,
                               device=accelerator.device)
@@ -468,6 +473,7 @@ def train(tc: TrainConfig, model_config: ScanpathConfig | None = None) -> TrainR
             (state_dir / "progress.json").write_text(json.dumps({
                 "epoch": epoch, "best": best, "best_epoch": best_epoch, "bad": bad,
                 "history": history, "model_config": model_config.to_dict(),
+                "processes": accelerator.num_processes,
             }, indent=1))
     return TrainResult(out, best_epoch, best, epoch + 1 - start_epoch if history else 0,
                        history, time.perf_counter() - t_start)

@@ -13,6 +13,7 @@ through the ``review`` event. Hovers and highlights never leave the browser. See
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 import time
@@ -129,12 +130,36 @@ def _event(evt: gr.EventData) -> dict[str, Any]:
     return dict(data) if isinstance(data, dict) else {}
 
 
+def training_data_text(value: Any) -> str:
+    """A model's training data as a reader reads it: records keep it as JSON (a checkpoint's
+    ``training_data``); shown, its ``summary`` if it has one, else ``key: value; ...``."""
+    data = value
+    if isinstance(value, str):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return value
+    if not isinstance(data, dict):
+        return "" if data is None else str(data)
+    if isinstance(data.get("summary"), str):
+        return data["summary"]
+
+    def flat(v: Any) -> str:
+        if isinstance(v, dict):
+            return ", ".join(f"{k} {flat(x)}" for k, x in v.items())
+        if isinstance(v, list):
+            return ", ".join(flat(x) for x in v)
+        return str(v)
+
+    return "; ".join(f"{str(k).replace('_', ' ')}: {flat(v)}" for k, v in data.items())
+
+
 def footer_html(models: list[dict[str, Any]]) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(m.get('role', ''))}</td><td><b>{html.escape(str(m.get('name', '')))}</b></td>"
         f"<td>v{html.escape(str(m.get('version') or '-'))}</td>"
         f"<td>{html.escape((m.get('weights_sha256') or 'no weights')[:12])}</td>"
-        f"<td>{html.escape(str(m.get('training_data') or ''))}</td></tr>"
+        f"<td>{html.escape(training_data_text(m.get('training_data')))}</td></tr>"
         for m in models
     )
     table = (

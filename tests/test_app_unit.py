@@ -1,4 +1,4 @@
-"""The app's plain-Python pieces: image codes sent to the browser, maps, the auth file."""
+"""The app's plain-Python pieces: image codes sent to the browser, maps, the auth file, the footer."""
 
 from __future__ import annotations
 
@@ -151,3 +151,20 @@ def test_image_format_figures_check_the_round_trip():
 
     line = image_format_figures(repeat=1)
     assert "2048x2048" in line and "lossless, checked" in line and "RGB PNG" in line
+
+
+def test_footer_shows_training_data_as_text_not_json():
+    import json
+
+    from app.ui import footer_html, training_data_text
+
+    stored = json.dumps({"dataset": "synthetic", "train_images": {"phantom": 420, "nih": 208},
+                         "readers": ["sim1", "sim2"]})
+    assert training_data_text(stored) == (
+        "dataset: synthetic; train images: phantom 420, nih 208; readers: sim1, sim2")
+    assert training_data_text(json.dumps({"summary": "NIH + phantoms", "x": 1})) == "NIH + phantoms"
+    assert training_data_text("none: published gaze statistics") == "none: published gaze statistics"
+    assert training_data_text(None) == ""
+    html = footer_html([{"role": "scanpath", "name": "m", "version": "1", "weights_sha256": None,
+                         "training_data": stored}])
+    assert "train images: phantom 420" in html and "{&quot;" not in html and "{" not in html

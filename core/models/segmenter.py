@@ -19,7 +19,6 @@ method's confident lung fields on part of the real NIH sample as pseudo-labels.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -229,12 +228,11 @@ class Segmenter(Predictor):
     def locate_all(self, x: Radiograph | np.ndarray) -> dict[str, Anatomy]:
         """``{"classical", "learned", "fused"}`` -> ``Anatomy`` for one image, each computed once.
 
-        The classical method (scikit-image/numpy, mostly outside the GIL) runs in a thread
-        beside the network: on a 2-core machine this costs little more than the slower one."""
-        with ThreadPoolExecutor(1, thread_name_prefix="classical-anatomy") as pool:
-            classical = pool.submit(locate, x)
-            learned = self.segment(x)
-            return locate_all(x, learned, classical=classical.result())
+        One after the other: in paired runs on the 2-core machine, the classical method in a
+        thread beside the network bought nothing with torch on one thread, and with torch on
+        both cores it cost 10-50 ms an image (the GIL and four threads on two cores)."""
+        classical = locate(x)
+        return locate_all(x, self.segment(x), classical=classical)
 
     def predict(self, request: PredictionRequest) -> Prediction:
         """No gaze or findings: the located ``Anatomy`` travels in ``meta["anatomy"]``."""

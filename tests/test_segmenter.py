@@ -193,9 +193,9 @@ def test_shipped_weights_reproduce_the_golden_masks_of_the_issue_example():
     assert 0.55 < ctr.value < 0.7  # labelled Cardiomegaly; the classical CTR was 0.57
 
 
-def test_fused_locate_with_the_classical_method_in_a_thread_equals_the_sequential_one():
-    """Segmenter.locate runs the classical method beside the network; the result must be
-    exactly what locate(x, method="fused", learned=...) gives in one thread."""
+def test_segmenter_fused_locate_equals_core_locate_fused():
+    """Segmenter.locate (classical and learned computed once each, then fused) gives exactly
+    what locate(x, method="fused", learned=...) gives."""
     from pathlib import Path
 
     from core.anatomy import locate
@@ -206,12 +206,12 @@ def test_fused_locate_with_the_classical_method_in_a_thread_equals_the_sequentia
     radiograph = load_radiograph(
         Path(__file__).parent.parent / "assets/examples/images/00001369_000.png"
     )
-    threaded = segmenter.locate(radiograph)  # default method: fused
+    via_segmenter = segmenter.locate(radiograph)  # default method: fused
     sequential = locate(radiograph, method="fused", learned=segmenter.segment(radiograph))
-    assert threaded.method == sequential.method and "fused" in threaded.method
-    assert threaded.confidence == sequential.confidence
-    assert threaded.reasons == sequential.reasons
+    assert via_segmenter.method == sequential.method and "fused" in via_segmenter.method
+    assert via_segmenter.confidence == sequential.confidence
+    assert via_segmenter.reasons == sequential.reasons
     h, w = radiograph.height, radiograph.width
-    assert np.array_equal(threaded.label_image(h, w), sequential.label_image(h, w))
+    assert np.array_equal(via_segmenter.label_image(h, w), sequential.label_image(h, w))
     for name, m in sequential.measurements.items():
-        assert threaded.measurements[name].value == m.value
+        assert via_segmenter.measurements[name].value == m.value

@@ -148,16 +148,13 @@ def locate_all(
     learned: LearnedSegmentation,
     *,
     explain_failures: bool = True,
-    classical: Anatomy | None = None,
 ) -> dict[str, Anatomy]:
     """``{"classical", "learned", "fused"}`` -> ``Anatomy``, each method computed once (what
-    ``locate(x, method=m, learned=learned)`` returns for each ``m``), for comparisons.
-    ``classical``: ``locate(x)`` already computed (e.g. in another thread), reused as is."""
+    ``locate(x, method=m, learned=learned)`` returns for each ``m``), for comparisons."""
     image, spacing = _as_image(x)
     probabilities = _on_grid(learned.probabilities, working_grid(*image.shape))
     anatomy, body = _learned(image, spacing, probabilities, learned.model)
-    if classical is None:
-        classical = _classical(image, spacing, explain_failures)
+    classical = _classical(image, spacing, explain_failures)
     fused = fuse(
         classical, anatomy, probabilities, body=body, image_shape=image.shape, spacing_mm=spacing
     )

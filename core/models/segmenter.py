@@ -231,8 +231,7 @@ class Segmenter(Predictor):
         One after the other: in paired runs on the 2-core machine, the classical method in a
         thread beside the network bought nothing with torch on one thread, and with torch on
         both cores it cost 10-50 ms an image (the GIL and four threads on two cores)."""
-        classical = locate(x)
-        return locate_all(x, self.segment(x), classical=classical)
+        return locate_all(x, self.segment(x))
 
     def predict(self, request: PredictionRequest) -> Prediction:
         """No gaze or findings: the located ``Anatomy`` travels in ``meta["anatomy"]``."""
